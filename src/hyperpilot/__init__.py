@@ -1,0 +1,105 @@
+"""hyperpilot: hyperparameter optimization that a person can steer and understand.
+
+>>> import hyperpilot as hp
+>>> space = hp.Space({"x": hp.Float(-5, 5)})
+>>> study = hp.create_study(space=space, storage="memory", seed=0)
+>>> _ = study.optimize(lambda c: c["x"] ** 2, n_trials=20, show_progress=False)
+>>> study.best_trial.value < 2
+True
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from hyperpilot.exceptions import (
+    ConfigurationError,
+    DuplicateStudyError,
+    HyperpilotError,
+    InvalidResultError,
+    MissingDependencyError,
+    ObjectiveSpecError,
+    OptimizerError,
+    SchemaVersionError,
+    SpaceError,
+    StorageError,
+    StudyMismatchError,
+    StudyNotFoundError,
+    TooManyFailuresError,
+    TrialStateError,
+    TrialTimeoutError,
+)
+from hyperpilot.optimizers import (
+    OPTIMIZERS,
+    History,
+    Optimizer,
+    Proposal,
+    RandomOptimizer,
+    SobolOptimizer,
+    make_optimizer,
+)
+from hyperpilot.space import (
+    Categorical,
+    Constant,
+    Float,
+    Int,
+    Ordinal,
+    Space,
+    eq,
+    gt,
+    isin,
+    lt,
+    ne,
+)
+from hyperpilot.storage import InMemoryStorage, Storage, get_storage
+from hyperpilot.study import Study, TrialPruned, create_study, load_study
+from hyperpilot.trial import Constraint, Objective, Result, Trial, TrialState
+
+__all__ = [
+    "OPTIMIZERS",
+    "Categorical",
+    "ConfigurationError",
+    "Constant",
+    "Constraint",
+    "DuplicateStudyError",
+    "Float",
+    "History",
+    "HyperpilotError",
+    "InMemoryStorage",
+    "Int",
+    "InvalidResultError",
+    "MissingDependencyError",
+    "Objective",
+    "ObjectiveSpecError",
+    "Optimizer",
+    "OptimizerError",
+    "Ordinal",
+    "Proposal",
+    "RandomOptimizer",
+    "Result",
+    "SchemaVersionError",
+    "SobolOptimizer",
+    "Space",
+    "SpaceError",
+    "Storage",
+    "StorageError",
+    "Study",
+    "StudyMismatchError",
+    "StudyNotFoundError",
+    "TooManyFailuresError",
+    "Trial",
+    "TrialPruned",
+    "TrialState",
+    "TrialStateError",
+    "TrialTimeoutError",
+    "__version__",
+    "create_study",
+    "eq",
+    "get_storage",
+    "gt",
+    "isin",
+    "load_study",
+    "lt",
+    "make_optimizer",
+    "ne",
+]

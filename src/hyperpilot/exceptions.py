@@ -1,0 +1,81 @@
+"""The error types of hyperpilot.
+
+Every error raised on purpose derives from :class:`HyperpilotError`, and also from the
+builtin that fits it best, so ``except ValueError`` keeps working for callers who do not
+know hyperpilot. Messages name the thing at fault, what was expected and what was got.
+"""
+
+from __future__ import annotations
+
+
+class HyperpilotError(Exception):
+    """Root of every error that hyperpilot raises on purpose."""
+
+
+class SpaceError(HyperpilotError, ValueError):
+    """A search space or one of its hyperparameters is defined wrongly."""
+
+
+class ConfigurationError(HyperpilotError, ValueError):
+    """A configuration does not fit its search space."""
+
+
+class ObjectiveSpecError(HyperpilotError, ValueError):
+    """The objectives or constraints of a study are declared wrongly."""
+
+
+class InvalidResultError(HyperpilotError, ValueError):
+    """An objective returned something that is not a valid result."""
+
+
+class TrialTimeoutError(HyperpilotError, TimeoutError):
+    """A trial ran past its time limit."""
+
+
+class TrialStateError(HyperpilotError, RuntimeError):
+    """A trial was used in a way its state does not allow (e.g. told twice)."""
+
+
+class StorageError(HyperpilotError, RuntimeError):
+    """A storage cannot be opened, read or written."""
+
+
+class SchemaVersionError(StorageError):
+    """A storage was written by a hyperpilot with another schema version."""
+
+
+class StudyNotFoundError(HyperpilotError, LookupError):
+    """No study of the given name exists in the storage."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class DuplicateStudyError(HyperpilotError, ValueError):
+    """A study of the given name already exists in the storage."""
+
+
+class StudyMismatchError(HyperpilotError, ValueError):
+    """A stored study was reopened with settings that contradict it."""
+
+
+class OptimizerError(HyperpilotError, ValueError):
+    """An optimizer name or setting is invalid, or it cannot propose a configuration."""
+
+
+class TooManyFailuresError(HyperpilotError, RuntimeError):
+    """The objective failed so often in a row that the study stopped."""
+
+
+class MissingDependencyError(HyperpilotError, ImportError):
+    """An optional dependency is needed but not installed."""
+
+
+def require(module: str, extra: str) -> None:
+    """Raise :class:`MissingDependencyError` with an install hint if *module* is absent."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingDependencyError(
+            f"this feature needs the package {module!r}: pip install 'hyperpilot[{extra}]'"
+        )

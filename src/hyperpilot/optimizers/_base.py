@@ -1,0 +1,114 @@
+"""The optimizer interface: propose the next configuration from the study's history.
+
+An optimizer never touches the storage. The study hands it a :class:`History` (the space,
+the objectives, the finished and running trials) and stores whatever it proposes. Its
+constructor takes keyword arguments only and stores them unchanged, so that
+:meth:`Optimizer.to_config` can describe it and the description is saved with the study.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar
+
+from hyperpilot.space._space import Config, Space
+from hyperpilot.trial._objectives import Constraint, Objective
+from hyperpilot.trial._trial import Trial, TrialState
+
+
+class History:
+    """What an optimizer may know when it proposes: the space, objectives and trials.
+
+    Trials are loaded only when an optimizer reads :attr:`trials` or :attr:`running`, so an
+    optimizer that does not need them (random search) costs no storage read.
+
+    Args:
+        space: the search space.
+        objectives: what is optimized, in order.
+        constraints: constraint names and bounds.
+        number: the number the proposed trial will most likely get (0 for the first).
+        seed: the study's seed.
+        load: returns every trial of the study, oldest first, when first needed.
+    """
+
+    def __init__(
+        self,
+        *,
+        space: Space,
+        objectives: Sequence[Objective],
+        constraints: Sequence[Constraint] = (),
+        number: int = 0,
+        seed: int = 0,
+        load: Callable[[], Sequence[Trial]] = tuple,
+    ) -> None:
+        self.space = space
+        self.objectives = tuple(objectives)
+        self.constraints = tuple(constraints)
+        self.number = number
+        self.seed = seed
+        self._load = load
+
+    @cached_property
+    def all_trials(self) -> tuple[Trial, ...]:
+        """Every trial of the study, in every state, oldest first."""
+        return tuple(self._load())
+
+    @property
+    def trials(self) -> list[Trial]:
+        """Finished trials (complete, failed, pruned), oldest first."""
+        return [t for t in self.all_trials if t.state.is_finished]
+
+    @property
+    def complete(self) -> list[Trial]:
+        """Completed trials, oldest first."""
+        return [t for t in self.all_trials if t.state == TrialState.COMPLETE]
+
+    @property
+    def running(self) -> list[Trial]:
+        """Trials being evaluated or waiting in the queue: proposals should avoid them."""
+        return [t for t in self.all_trials if not t.state.is_finished]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A configuration to evaluate, with the budget and seed to evaluate it at, if any."""
+
+    config: Config
+    budget: float | None = None
+    seed: int | None = None
+    instance: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Optimizer(ABC):
+    """Base of every optimizer. Subclasses set :attr:`name` and write :meth:`_ask`."""
+
+    name: ClassVar[str] = ""
+
+    def ask(self, history: History) -> Proposal:
+        """Propose the next configuration to evaluate."""
+        proposal = self._ask(history)
+        if not isinstance(proposal, Proposal):
+            proposal = Proposal(dict(proposal))
+        return proposal
+
+    @abstractmethod
+    def _ask(self, history: History) -> Proposal:
+        """Return the next proposal; the history is never modified."""
+
+    def to_config(self) -> dict[str, Any]:
+        """Describe this optimizer: its registry name and constructor arguments."""
+        params = inspect.signature(type(self).__init__).parameters
+        out: dict[str, Any] = {"name": self.name}
+        for key in params:
+            if key != "self" and hasattr(self, key):
+                out[key] = getattr(self, key)
+        return out
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.to_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"

@@ -1,0 +1,154 @@
+"""Conditions (when a hyperparameter is active) and forbidden combinations.
+
+A condition is written as ``active_if`` on the child hyperparameter:
+
+* ``{"kernel": "rbf"}`` - active when the parent equals a value;
+* ``{"kernel": ["rbf", "poly"]}`` - active when the parent takes one of several values;
+* ``{"layers": gt(2)}`` - comparisons ``eq, ne, gt, lt, isin`` for numeric or ordinal parents;
+* several keys in one dict must all hold (and); a list of dicts holds if any dict holds (or);
+* a clause that tests one parent twice (``layers > 2 and layers < 5``) is written as a list
+  of ``[name, op, value]`` triples instead of a dict: ``[[["layers", "gt", 2],
+  ["layers", "lt", 5]]]``.
+
+Internally every condition is kept in disjunctive normal form: a tuple of clauses, each a
+tuple of :class:`Atom`; the child is active when its parent is active and any clause holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Op = Literal["eq", "ne", "in", "gt", "lt"]
+_OPS: tuple[str, ...] = ("eq", "ne", "in", "gt", "lt")
+
+
+@dataclass(frozen=True)
+class Cmp:
+    """A comparison to put in an ``active_if`` or ``forbidden`` mapping (see :func:`gt`)."""
+
+    op: Op
+    value: Any
+
+
+def eq(value: Any) -> Cmp:
+    """Hold when the hyperparameter equals *value*."""
+    return Cmp("eq", value)
+
+
+def ne(value: Any) -> Cmp:
+    """Hold when the hyperparameter differs from *value*."""
+    return Cmp("ne", value)
+
+
+def gt(value: Any) -> Cmp:
+    """Hold when the hyperparameter is greater than *value* (numeric or ordinal)."""
+    return Cmp("gt", value)
+
+
+def lt(value: Any) -> Cmp:
+    """Hold when the hyperparameter is less than *value* (numeric or ordinal)."""
+    return Cmp("lt", value)
+
+
+def isin(values: Sequence[Any]) -> Cmp:
+    """Hold when the hyperparameter takes one of *values*."""
+    return Cmp("in", tuple(values))
+
+
+@dataclass(frozen=True)
+class Atom:
+    """One test on one hyperparameter: ``name op value``."""
+
+    name: str
+    op: Op
+    value: Any
+
+    def holds(self, value: Any, rank: Any = None) -> bool:
+        """Tell whether the test holds for *value* (``rank`` orders ordinal values)."""
+        if self.op == "eq":
+            return bool(value == self.value)
+        if self.op == "ne":
+            return bool(value != self.value)
+        if self.op == "in":
+            return value in self.value
+        left = rank(value) if rank is not None else value
+        right = rank(self.value) if rank is not None else self.value
+        return bool(left > right) if self.op == "gt" else bool(left < right)
+
+    def to_json(self) -> Any:
+        """Return the JSON form used in ``active_if`` and ``forbidden`` mappings."""
+        if self.op == "eq":
+            return self.value
+        if self.op == "in":
+            return list(self.value)
+        return {"op": self.op, "value": self.value}
+
+
+Clause = tuple[Atom, ...]
+DNF = tuple[Clause, ...]
+
+
+def _atom(name: str, spec: Any) -> Atom:
+    if isinstance(spec, Cmp):
+        value = tuple(spec.value) if spec.op == "in" else spec.value
+        return Atom(name, spec.op, value)
+    if isinstance(spec, Mapping) and set(spec) == {"op", "value"}:
+        op = spec["op"]
+        if op not in _OPS:
+            raise ValueError(f"unknown comparison {op!r} for {name!r}; expected one of {_OPS}")
+        value = tuple(spec["value"]) if op == "in" else spec["value"]
+        return Atom(name, op, value)
+    if isinstance(spec, (list, tuple, set, frozenset)):
+        return Atom(name, "in", tuple(spec))
+    return Atom(name, "eq", spec)
+
+
+def parse_clauses(spec: Any, what: str) -> DNF:
+    """Turn an ``active_if``/``forbidden`` specification into disjunctive normal form.
+
+    Raises:
+        ValueError: when *spec* is neither a mapping nor a list of mappings.
+    """
+    if spec is None:
+        return ()
+    items = [spec] if isinstance(spec, Mapping) else spec
+    if not isinstance(items, (list, tuple)) or not items:
+        raise ValueError(f"{what} must be a mapping or a non-empty list of mappings, got {spec!r}")
+    return tuple(_clause(item, what) for item in items)
+
+
+def _is_triple(item: Any) -> bool:
+    return isinstance(item, (list, tuple)) and len(item) == 3 and isinstance(item[0], str)
+
+
+def _clause(item: Any, what: str) -> Clause:
+    if isinstance(item, Mapping) and item:
+        return tuple(_atom(str(k), v) for k, v in item.items())
+    if isinstance(item, (list, tuple)) and item and all(_is_triple(t) for t in item):
+        return tuple(_atom(name, {"op": op, "value": value}) for name, op, value in item)
+    raise ValueError(
+        f"{what} must hold non-empty mappings or lists of [name, op, value], got {item!r}"
+    )
+
+
+def _clause_to_json(clause: Clause) -> Any:
+    if len({a.name for a in clause}) == len(clause):
+        return {a.name: a.to_json() for a in clause}
+    return [[a.name, a.op, list(a.value) if a.op == "in" else a.value] for a in clause]
+
+
+def clauses_to_json(dnf: DNF) -> Any:
+    """Return the JSON form of *dnf*: a mapping for one clause, else a list of clauses.
+
+    A clause is a mapping, or a list of ``[name, op, value]`` triples when it tests one
+    hyperparameter more than once; such a clause is always wrapped in a list.
+    """
+    items = [_clause_to_json(clause) for clause in dnf]
+    return items[0] if len(items) == 1 and isinstance(items[0], dict) else items
+
+
+def clause_names(dnf: DNF) -> set[str]:
+    """Return the hyperparameter names that *dnf* refers to."""
+    return {atom.name for clause in dnf for atom in clause}

@@ -1,0 +1,119 @@
+"""The storage interface: eight methods that every backend implements.
+
+A storage holds studies and their trials. Its rules, checked by the shared contract suite
+in :mod:`hyperpilot.testing.storage`:
+
+* Every method is atomic and durable on return: once :meth:`Storage.finish_trial` returns,
+  a crash of the calling process loses nothing.
+* Trial ids are unique in the storage; trial numbers count 0, 1, 2, ... within a study and
+  are never handed out twice, even to concurrent processes.
+* Finished trials (complete, failed, pruned) never change again; finishing a trial that is
+  not running raises :class:`~hyperpilot.exceptions.TrialStateError`.
+* Reads return copies: changing a returned object never changes the storage.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hyperpilot.trial._trial import Trial, TrialState
+
+
+@dataclass(frozen=True)
+class StudyRecord:
+    """A stored study: its id, unique name, creation time and JSON-ready specification."""
+
+    id: int
+    name: str
+    created_at: float
+    spec: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """A study with its trial counts per state, as listed by :meth:`Storage.list_studies`."""
+
+    record: StudyRecord
+    counts: dict[TrialState, int]
+
+    @property
+    def n_trials(self) -> int:
+        """All trials of the study, in any state."""
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class NewTrial:
+    """What a caller gives :meth:`Storage.add_trial`; the storage assigns id and number."""
+
+    config: dict[str, Any]
+    state: TrialState = TrialState.RUNNING
+    budget: float | None = None
+    seed: int | None = None
+    instance: str | None = None
+    worker: str | None = None
+    created_at: float = 0.0
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    """What a caller gives :meth:`Storage.finish_trial`."""
+
+    state: TrialState
+    finished_at: float
+    values: dict[str, float] | None = None
+    constraints: dict[str, float] | None = None
+    error: str | None = None
+    meta: Mapping[str, Any] | None = None
+
+
+class Storage(ABC):
+    """Where studies and trials live. Open one with :func:`hyperpilot.storage.get_storage`."""
+
+    url: str = ""
+
+    @abstractmethod
+    def create_study(self, name: str, spec: dict[str, Any], created_at: float) -> StudyRecord:
+        """Create a study; raise DuplicateStudyError if the name is taken."""
+
+    @abstractmethod
+    def get_study(self, name: str) -> StudyRecord:
+        """Return the study called *name*; raise StudyNotFoundError if there is none."""
+
+    @abstractmethod
+    def list_studies(self) -> list[StudySummary]:
+        """Return every study with its trial counts, oldest first."""
+
+    @abstractmethod
+    def delete_study(self, name: str) -> None:
+        """Delete a study and its trials; raise StudyNotFoundError if there is none."""
+
+    @abstractmethod
+    def add_trial(self, study_id: int, trial: NewTrial) -> Trial:
+        """Store a new pending or running trial and return it with its id and number."""
+
+    @abstractmethod
+    def claim_pending(self, study_id: int, worker: str | None, started_at: float) -> Trial | None:
+        """Turn the oldest pending trial into a running one for *worker*, or return None.
+
+        Two concurrent callers never claim the same trial.
+        """
+
+    @abstractmethod
+    def finish_trial(self, trial_id: int, outcome: TrialOutcome) -> None:
+        """Record the outcome of a running trial.
+
+        Meta given in the outcome is merged into the trial's meta. Raise TrialStateError if
+        the trial is not running (told twice, or failed meanwhile as abandoned).
+        """
+
+    @abstractmethod
+    def get_trials(self, study_id: int, *, min_id: int = 0) -> list[Trial]:
+        """Return the study's trials with ``id >= min_id``, ordered by id."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
+        """Release connections; the storage must not be used afterwards."""

@@ -1,0 +1,129 @@
+"""In-memory storage: fast, thread-safe, gone when the process ends."""
+
+from __future__ import annotations
+
+import bisect
+import collections
+import copy
+import threading
+from typing import Any
+
+from hyperpilot.exceptions import DuplicateStudyError, StudyNotFoundError, TrialStateError
+from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, StudySummary, TrialOutcome
+from hyperpilot.trial._trial import Trial, TrialState
+
+
+def _copy(trial: Trial) -> Trial:
+    return Trial(
+        id=trial.id, number=trial.number, study_id=trial.study_id, config=dict(trial.config),
+        state=trial.state, budget=trial.budget, seed=trial.seed, instance=trial.instance,
+        values=None if trial.values is None else dict(trial.values),
+        constraints=None if trial.constraints is None else dict(trial.constraints),
+        error=trial.error, worker=trial.worker, created_at=trial.created_at,
+        started_at=trial.started_at, finished_at=trial.finished_at,
+        meta=copy.deepcopy(trial.meta) if trial.meta else {},
+    )
+
+
+class InMemoryStorage(Storage):
+    """Keeps everything in this process's memory. Use for notebooks, tests and speed."""
+
+    url = "memory"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._studies: dict[str, StudyRecord] = {}
+        self._trials: dict[int, list[Trial]] = {}
+        self._by_id: dict[int, Trial] = {}
+        self._pending: dict[int, collections.deque[Trial]] = {}
+        self._next_trial_id = 1
+
+    def create_study(self, name: str, spec: dict[str, Any], created_at: float) -> StudyRecord:
+        with self._lock:
+            if name in self._studies:
+                raise DuplicateStudyError(f"a study named {name!r} already exists in memory")
+            record = StudyRecord(max((s.id for s in self._studies.values()), default=0) + 1,
+                                 name, created_at, copy.deepcopy(spec))
+            self._studies[name] = record
+            self._trials[record.id] = []
+            self._pending[record.id] = collections.deque()
+            return record
+
+    def get_study(self, name: str) -> StudyRecord:
+        with self._lock:
+            if name not in self._studies:
+                raise StudyNotFoundError(
+                    f"no study named {name!r} in memory; studies: {sorted(self._studies)}"
+                )
+            record = self._studies[name]
+            return StudyRecord(record.id, record.name, record.created_at, copy.deepcopy(record.spec))
+
+    def list_studies(self) -> list[StudySummary]:
+        with self._lock:
+            out = []
+            for record in sorted(self._studies.values(), key=lambda r: r.id):
+                counts = dict.fromkeys(TrialState, 0)
+                for trial in self._trials[record.id]:
+                    counts[trial.state] += 1
+                out.append(StudySummary(record, counts))
+            return out
+
+    def delete_study(self, name: str) -> None:
+        with self._lock:
+            if name not in self._studies:
+                raise StudyNotFoundError(f"no study named {name!r} in memory")
+            record = self._studies.pop(name)
+            for trial in self._trials.pop(record.id):
+                del self._by_id[trial.id]
+            del self._pending[record.id]
+
+    def add_trial(self, study_id: int, trial: NewTrial) -> Trial:
+        with self._lock:
+            trials = self._trials[study_id]
+            stored = Trial(
+                id=self._next_trial_id, number=len(trials), study_id=study_id,
+                config=dict(trial.config), state=trial.state, budget=trial.budget,
+                seed=trial.seed, instance=trial.instance, worker=trial.worker,
+                created_at=trial.created_at,
+                started_at=trial.created_at if trial.state == TrialState.RUNNING else None,
+                meta=copy.deepcopy(dict(trial.meta)) if trial.meta else {},
+            )
+            self._next_trial_id += 1
+            trials.append(stored)
+            self._by_id[stored.id] = stored
+            if stored.state == TrialState.PENDING:
+                self._pending[study_id].append(stored)
+            return _copy(stored)
+
+    def claim_pending(self, study_id: int, worker: str | None, started_at: float) -> Trial | None:
+        with self._lock:
+            queue = self._pending[study_id]
+            if not queue:
+                return None
+            trial = queue.popleft()
+            trial.state = TrialState.RUNNING
+            trial.worker = worker
+            trial.started_at = started_at
+            return _copy(trial)
+
+    def finish_trial(self, trial_id: int, outcome: TrialOutcome) -> None:
+        with self._lock:
+            trial = self._by_id.get(trial_id)
+            if trial is None or trial.state != TrialState.RUNNING:
+                state = "missing" if trial is None else trial.state.value
+                raise TrialStateError(
+                    f"trial id {trial_id} cannot be finished: it is {state}, not running"
+                )
+            trial.state = outcome.state
+            trial.finished_at = outcome.finished_at
+            trial.values = None if outcome.values is None else dict(outcome.values)
+            trial.constraints = None if outcome.constraints is None else dict(outcome.constraints)
+            trial.error = outcome.error
+            if outcome.meta:
+                trial.meta = {**trial.meta, **copy.deepcopy(dict(outcome.meta))}
+
+    def get_trials(self, study_id: int, *, min_id: int = 0) -> list[Trial]:
+        with self._lock:
+            trials = self._trials.get(study_id, [])
+            start = bisect.bisect_left(trials, min_id, key=lambda t: t.id)
+            return [_copy(t) for t in trials[start:]]

@@ -1,0 +1,51 @@
+"""The SQL schema of hyperpilot storages and its version."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "hp_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+studies = sa.Table(
+    "hp_studies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("spec", sa.Text, nullable=False),
+    sa.Column("next_number", sa.Integer, nullable=False, server_default="0"),
+)
+
+trials = sa.Table(
+    "hp_trials",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "study_id", sa.Integer, sa.ForeignKey("hp_studies.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("budget", sa.Float),
+    sa.Column("seed", sa.BigInteger),
+    sa.Column("instance", sa.Text),
+    sa.Column("vals", sa.Text),
+    sa.Column("constraint_vals", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Column("worker", sa.String(255)),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("started_at", sa.Float),
+    sa.Column("finished_at", sa.Float),
+    sa.Column("meta", sa.Text),
+    sa.UniqueConstraint("study_id", "number", name="uq_hp_trials_study_number"),
+    sa.Index("ix_hp_trials_study_state", "study_id", "state"),
+)

@@ -1,0 +1,356 @@
+"""SQL storage through SQLAlchemy: SQLite (embedded default) and PostgreSQL (many machines).
+
+SQLite runs in WAL mode with ``synchronous=NORMAL``: a committed transaction survives the
+death of the process (SIGKILL included); only a power loss or an operating-system crash can
+lose the last commits. Add ``?synchronous=full`` to the URL to survive those too, at the
+price of an ``fsync`` per commit. Write transactions start with ``BEGIN IMMEDIATE`` so that
+concurrent processes queue for the lock (``busy_timeout``, 60 s) instead of failing with
+"database is locked".
+
+PostgreSQL claims pending trials with ``FOR UPDATE SKIP LOCKED`` and numbers trials through
+a row lock on the study, so concurrent workers never share a trial or a number.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from hyperpilot.exceptions import (
+    DuplicateStudyError,
+    SchemaVersionError,
+    StorageError,
+    StudyNotFoundError,
+    TrialStateError,
+)
+from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, StudySummary, TrialOutcome
+from hyperpilot.storage._schema import SCHEMA_VERSION, meta_table, metadata, studies, trials
+from hyperpilot.trial._trial import Trial, TrialState
+
+_STATES = {s.value: s for s in TrialState}
+
+
+def _dumps(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _row_to_trial(row: Any) -> Trial:
+    return Trial(
+        id=row.id, number=row.number, study_id=row.study_id, config=json.loads(row.config),
+        state=_STATES[row.state], budget=row.budget, seed=row.seed, instance=row.instance,
+        values=_loads(row.vals), constraints=_loads(row.constraint_vals), error=row.error,
+        worker=row.worker, created_at=row.created_at, started_at=row.started_at,
+        finished_at=row.finished_at, meta=_loads(row.meta) or {},
+    )
+
+
+class SQLStorage(Storage):
+    """A storage in an SQL database (SQLite file or PostgreSQL server).
+
+    Args:
+        url: an SQLAlchemy URL, e.g. ``sqlite:///runs.db`` or
+            ``postgresql://user:pass@host/db``.
+        engine_kwargs: extra arguments for :func:`sqlalchemy.create_engine`.
+
+    Raises:
+        StorageError: when the database cannot be opened or is not a hyperpilot storage.
+        SchemaVersionError: when it was written by a hyperpilot with another schema.
+    """
+
+    def __init__(self, url: str, *, engine_kwargs: dict[str, Any] | None = None) -> None:
+        self.url = url
+        self._engine = _make_engine(url, engine_kwargs or {})
+        self._is_sqlite = self._engine.dialect.name == "sqlite"
+        try:
+            self._ensure_schema()
+        except sa.exc.OperationalError as exc:
+            self._engine.dispose()
+            raise StorageError(f"cannot open storage {_safe(url)}: {_reason(exc)}") from None
+        except sa.exc.DatabaseError as exc:
+            self._engine.dispose()
+            raise StorageError(
+                f"cannot open storage {_safe(url)}: {_reason(exc)} "
+                "(the file is corrupt or not a database)"
+            ) from None
+        # Statements are built once: building them per call costs more than SQLite itself.
+        c = trials.c
+        self._select_trials = sa.select(trials).order_by(c.id)
+        self._bump_number = (
+            studies.update()
+            .where(studies.c.id == sa.bindparam("sid"))
+            .values(next_number=studies.c.next_number + 1)
+            .returning(studies.c.next_number)
+        )
+        self._insert_trial = trials.insert()
+        self._pending = (
+            sa.select(c.id)
+            .where(c.study_id == sa.bindparam("sid"), c.state == TrialState.PENDING.value)
+            .order_by(c.id)
+            .limit(1)
+        )
+        self._finish = (
+            trials.update()
+            .where(c.id == sa.bindparam("tid"), c.state == TrialState.RUNNING.value)
+        )
+
+    # ------------------------------------------------------------------ plumbing
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._engine.connect().execution_options(hp_write=True) as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _ensure_schema(self) -> None:
+        with self._write() as conn:
+            if not self._is_sqlite:
+                # One creator at a time when many workers open a new database together.
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7391044)"))
+            names = set(sa.inspect(conn).get_table_names())
+            if not names:
+                metadata.create_all(conn)
+                conn.execute(meta_table.insert().values(key="schema_version",
+                                                        value=str(SCHEMA_VERSION)))
+                return
+            if meta_table.name not in names:
+                raise StorageError(
+                    f"storage {_safe(self.url)} holds tables {sorted(names)[:5]} but is not a "
+                    "hyperpilot storage; use another file or database"
+                )
+            row = conn.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+            ).first()
+            version = int(row[0]) if row else 0
+            if version < SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"storage {_safe(self.url)} has schema version {version}, older than this "
+                    f"hyperpilot's {SCHEMA_VERSION}, and no migration exists for it; export the "
+                    "studies with the hyperpilot that wrote it"
+                )
+            if version > SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"storage {_safe(self.url)} has schema version {version}, written by a newer "
+                    f"hyperpilot (this one reads {SCHEMA_VERSION}); upgrade hyperpilot"
+                )
+            missing = {t.name for t in metadata.sorted_tables} - names
+            if missing:
+                raise StorageError(
+                    f"storage {_safe(self.url)} is damaged: tables {sorted(missing)} are missing"
+                )
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # ------------------------------------------------------------------ studies
+    def create_study(self, name: str, spec: dict[str, Any], created_at: float) -> StudyRecord:
+        try:
+            with self._write() as conn:
+                study_id = conn.execute(
+                    studies.insert().values(name=name, created_at=created_at, spec=_dumps(spec))
+                ).inserted_primary_key[0]  # type: ignore[index]
+        except sa.exc.IntegrityError:
+            raise DuplicateStudyError(
+                f"a study named {name!r} already exists in {_safe(self.url)}"
+            ) from None
+        return StudyRecord(int(study_id), name, created_at, json.loads(json.dumps(spec)))
+
+    def get_study(self, name: str) -> StudyRecord:
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(studies.c.id, studies.c.name, studies.c.created_at, studies.c.spec)
+                .where(studies.c.name == name)
+            ).first()
+            if row is None:
+                known = conn.execute(sa.select(studies.c.name).order_by(studies.c.id)).scalars()
+                names = list(known)
+        if row is None:
+            hint = f"studies: {names[:10]}" if names else "it holds no study"
+            raise StudyNotFoundError(f"no study named {name!r} in {_safe(self.url)}; {hint}")
+        return StudyRecord(row.id, row.name, row.created_at, json.loads(row.spec))
+
+    def list_studies(self) -> list[StudySummary]:
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(studies.c.id, studies.c.name, studies.c.created_at, studies.c.spec)
+                .order_by(studies.c.id)
+            ).all()
+            counts = conn.execute(
+                sa.select(trials.c.study_id, trials.c.state, sa.func.count())
+                .group_by(trials.c.study_id, trials.c.state)
+            ).all()
+        per_study: dict[int, dict[TrialState, int]] = {
+            r.id: dict.fromkeys(TrialState, 0) for r in rows
+        }
+        for study_id, state, count in counts:
+            per_study[study_id][_STATES[state]] = count
+        return [
+            StudySummary(StudyRecord(r.id, r.name, r.created_at, json.loads(r.spec)),
+                         per_study[r.id])
+            for r in rows
+        ]
+
+    def delete_study(self, name: str) -> None:
+        with self._write() as conn:
+            study_id = conn.execute(
+                sa.select(studies.c.id).where(studies.c.name == name)
+            ).scalar()
+            if study_id is None:
+                raise StudyNotFoundError(f"no study named {name!r} in {_safe(self.url)}")
+            conn.execute(trials.delete().where(trials.c.study_id == study_id))
+            conn.execute(studies.delete().where(studies.c.id == study_id))
+
+    # ------------------------------------------------------------------ trials
+    def add_trial(self, study_id: int, trial: NewTrial) -> Trial:
+        started = trial.created_at if trial.state == TrialState.RUNNING else None
+        meta = dict(trial.meta) if trial.meta else {}
+        with self._write() as conn:
+            number = conn.execute(self._bump_number, {"sid": study_id}).scalar()
+            if number is None:
+                raise StudyNotFoundError(f"no study with id {study_id} in {_safe(self.url)}")
+            number -= 1
+            trial_id = conn.execute(
+                self._insert_trial,
+                {
+                    "study_id": study_id, "number": number, "state": trial.state.value,
+                    "config": _dumps(trial.config), "budget": trial.budget, "seed": trial.seed,
+                    "instance": trial.instance, "worker": trial.worker,
+                    "created_at": trial.created_at, "started_at": started,
+                    "meta": _dumps(meta) if meta else None,
+                },
+            ).inserted_primary_key[0]  # type: ignore[index]
+        return Trial(
+            id=int(trial_id), number=number, study_id=study_id, config=dict(trial.config),
+            state=trial.state, budget=trial.budget, seed=trial.seed, instance=trial.instance,
+            worker=trial.worker, created_at=trial.created_at, started_at=started, meta=meta,
+        )
+
+    def claim_pending(self, study_id: int, worker: str | None, started_at: float) -> Trial | None:
+        with self._read() as conn:
+            if conn.execute(self._pending, {"sid": study_id}).first() is None:
+                return None
+        with self._write() as conn:
+            trial_id = conn.execute(
+                self._pending.with_for_update(skip_locked=True), {"sid": study_id}
+            ).scalar()
+            if trial_id is None:
+                return None
+            row = conn.execute(
+                trials.update()
+                .where(trials.c.id == trial_id)
+                .values(state=TrialState.RUNNING.value, worker=worker, started_at=started_at)
+                .returning(*trials.c)
+            ).first()
+        return None if row is None else _row_to_trial(row)
+
+    def finish_trial(self, trial_id: int, outcome: TrialOutcome) -> None:
+        values: dict[str, Any] = {
+            "tid": trial_id, "state": outcome.state.value, "finished_at": outcome.finished_at,
+            "vals": _dumps(outcome.values), "constraint_vals": _dumps(outcome.constraints),
+            "error": outcome.error,
+        }
+        statement = self._finish
+        with self._write() as conn:
+            if outcome.meta:
+                old = conn.execute(
+                    sa.select(trials.c.meta).where(trials.c.id == trial_id)
+                ).scalar()
+                values["meta"] = _dumps({**(_loads(old) or {}), **dict(outcome.meta)})
+                statement = statement.values(meta=sa.bindparam("meta"))
+            if conn.execute(statement, values).rowcount == 1:
+                return
+            state = conn.execute(sa.select(trials.c.state).where(trials.c.id == trial_id)).scalar()
+        raise TrialStateError(
+            f"trial id {trial_id} cannot be finished: it is {state or 'missing'}, not running"
+        )
+
+    def get_trials(self, study_id: int, *, min_id: int = 0) -> list[Trial]:
+        query = self._select_trials.where(trials.c.study_id == study_id)
+        if min_id > 0:
+            query = query.where(trials.c.id >= min_id)
+        with self._read() as conn:
+            return [_row_to_trial(row) for row in conn.execute(query)]
+
+
+def _make_engine(url: str, kwargs: dict[str, Any]) -> Engine:
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise StorageError(
+            f"cannot parse storage URL {url!r}; expected e.g. sqlite:///runs.db or "
+            "postgresql://user:password@host:5432/db"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, kwargs)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if parsed.drivername == "postgresql+psycopg":
+            from hyperpilot.exceptions import require
+
+            require("psycopg", "postgres")
+        return sa.create_engine(parsed, pool_pre_ping=True, **kwargs)
+    raise StorageError(
+        f"unsupported storage URL {_safe(url)}; use sqlite:///FILE, postgresql://... or memory"
+    )
+
+
+def _sqlite_engine(parsed: sa.engine.URL, kwargs: dict[str, Any]) -> Engine:
+    query = dict(parsed.query)
+    synchronous = str(query.pop("synchronous", "normal")).upper()
+    if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise StorageError(
+            f"sqlite synchronous must be off, normal, full or extra, got {synchronous.lower()!r}"
+        )
+    parsed = parsed.set(query=query)
+    if parsed.database in (None, "", ":memory:"):
+        raise StorageError("an SQLite storage needs a file, e.g. sqlite:///runs.db; "
+                           "use storage='memory' for an in-memory study")
+    engine = sa.create_engine(
+        parsed, connect_args={"timeout": 60.0, "check_same_thread": False}, **kwargs
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see below)
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("hp_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _safe(url: str) -> str:
+    """Return *url* with any password hidden."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return repr(url)
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+

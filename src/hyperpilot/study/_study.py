@@ -1,0 +1,473 @@
+"""The study: a search space, its objectives, an optimizer, and the trials in a storage."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hyperpilot import __version__
+from hyperpilot.exceptions import (
+    HyperpilotError,
+    StudyMismatchError,
+    TrialStateError,
+)
+from hyperpilot.optimizers._base import History, Optimizer
+from hyperpilot.optimizers._registry import make_optimizer
+from hyperpilot.space._params import Hyperparameter
+from hyperpilot.space._space import Space
+from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, TrialOutcome
+from hyperpilot.storage._url import get_storage
+from hyperpilot.trial._objectives import (
+    Constraint,
+    Objective,
+    normalize_result,
+    parse_constraints,
+    parse_objectives,
+)
+from hyperpilot.trial._trial import Trial, TrialState
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+logger = logging.getLogger("hyperpilot")
+
+SPEC_FORMAT = 1
+
+
+def worker_id() -> str:
+    """Name this process as ``host:pid``; recorded on every trial it runs."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class _TrialCache:
+    """The study's trials, read incrementally: finished trials never change, so each read
+    fetches only trials at or after the oldest one not yet finished."""
+
+    def __init__(self, storage: Storage, study_id: int) -> None:
+        self._storage = storage
+        self._study_id = study_id
+        self._trials: dict[int, Trial] = {}
+        self._watermark = 0
+
+    def load(self) -> list[Trial]:
+        for trial in self._storage.get_trials(self._study_id, min_id=self._watermark):
+            self._trials[trial.id] = trial
+        unfinished = [i for i, t in self._trials.items()
+                      if i >= self._watermark and not t.state.is_finished]
+        if unfinished:
+            self._watermark = min(unfinished)
+        elif self._trials:
+            self._watermark = next(reversed(self._trials)) + 1
+        return list(self._trials.values())
+
+
+class Study:
+    """A study: ask for configurations, tell their results, read the best.
+
+    Create one with :func:`create_study` or reopen one with :func:`load_study`.
+    """
+
+    def __init__(self, *, storage: Storage, record: StudyRecord, optimizer: Optimizer) -> None:
+        self.storage = storage
+        self.record = record
+        self.optimizer = optimizer
+        spec = record.spec
+        self.space = Space.from_json(spec["space"])
+        self.objectives: tuple[Objective, ...] = tuple(
+            Objective(o["name"], o["direction"]) for o in spec["objectives"]
+        )
+        self.constraints: tuple[Constraint, ...] = tuple(
+            Constraint(c["name"], c["upper"]) for c in spec.get("constraints", [])
+        )
+        self.seed: int = int(spec["seed"])
+        self._cache = _TrialCache(storage, record.id)
+        self._next_number = 0
+        self._running: dict[int, Trial] = {}
+
+    @property
+    def name(self) -> str:
+        """The study's unique name in its storage."""
+        return self.record.name
+
+    @property
+    def id(self) -> int:
+        """The study's id in its storage."""
+        return self.record.id
+
+    def __repr__(self) -> str:
+        return f"Study(name={self.name!r}, storage={self.storage.url!r})"
+
+    # ------------------------------------------------------------------ ask / tell
+    def history(self) -> History:
+        """What the optimizer sees now (trials are read lazily)."""
+        return History(
+            space=self.space, objectives=self.objectives, constraints=self.constraints,
+            number=self._next_number, seed=self.seed, load=self._cache.load,
+        )
+
+    def ask(self) -> Trial:
+        """Start a trial: the oldest enqueued configuration, else the optimizer's proposal.
+
+        ``trial.config`` holds the active hyperparameters; report with :meth:`tell`.
+        """
+        now = time.time()
+        trial = self.storage.claim_pending(self.id, worker_id(), now)
+        if trial is None:
+            proposal = self.optimizer.ask(self.history())
+            trial = self.storage.add_trial(self.id, NewTrial(
+                config=proposal.config, budget=proposal.budget, seed=proposal.seed,
+                instance=proposal.instance, worker=worker_id(), created_at=now,
+                meta=proposal.meta,
+            ))
+        self._next_number = max(self._next_number, trial.number + 1)
+        self._running[trial.id] = trial
+        return trial
+
+    def tell(
+        self,
+        trial: Trial | int,
+        result: Any = None,
+        *,
+        state: TrialState | str | None = None,
+        error: str | None = None,
+    ) -> Trial:
+        """Finish a running trial and return the finished record.
+
+        Args:
+            trial: the trial from :meth:`ask` (or its id).
+            result: a number (one objective), a mapping of objective and constraint names
+                to numbers, or a :class:`~hyperpilot.Result`. A result that is not finite or
+                not a number fails the trial with the reason; nothing is raised.
+            state: ``"failed"`` or ``"pruned"`` to finish without a result; by default
+                ``"complete"`` when a result is given.
+            error: why the trial failed (stored with it).
+
+        Raises:
+            TrialStateError: if the trial is not running (already told, or failed meanwhile).
+        """
+        trial = self._running_trial(trial)
+        outcome_state = TrialState(state) if state is not None else (
+            TrialState.COMPLETE if result is not None else TrialState.FAILED
+        )
+        values = constraints = None
+        meta: dict[str, Any] = {}
+        if outcome_state == TrialState.COMPLETE:
+            try:
+                values, constraints, meta = normalize_result(
+                    result, self.objectives, self.constraints
+                )
+            except HyperpilotError as exc:
+                outcome_state, error = TrialState.FAILED, f"invalid result: {exc}"
+                logger.warning("trial %d failed: %s", trial.number, error)
+        elif outcome_state == TrialState.FAILED and error is None:
+            error = "failed without a reason (tell() got no result)"
+        elif not outcome_state.is_finished:
+            raise TrialStateError(f"tell() finishes trials; state {outcome_state.value!r} is not final")
+        finished_at = time.time()
+        self.storage.finish_trial(trial.id, TrialOutcome(
+            state=outcome_state, finished_at=finished_at, values=values,
+            constraints=constraints, error=error, meta=meta or None,
+        ))
+        self._running.pop(trial.id, None)
+        trial.state, trial.values, trial.constraints = outcome_state, values, constraints
+        trial.error, trial.finished_at = error, finished_at
+        if meta:
+            trial.meta = {**trial.meta, **meta}
+        return trial
+
+    def _running_trial(self, trial: Trial | int) -> Trial:
+        trial_id = trial if isinstance(trial, int) else trial.id
+        if trial_id in self._running:
+            return self._running[trial_id]
+        for stored in self.storage.get_trials(self.id, min_id=trial_id)[:1]:
+            if stored.id == trial_id:
+                if stored.state != TrialState.RUNNING:
+                    raise TrialStateError(
+                        f"trial {stored.number} of study {self.name!r} is {stored.state.value}, "
+                        "not running; it cannot be told again"
+                    )
+                return stored
+        raise TrialStateError(f"study {self.name!r} has no trial with id {trial_id}")
+
+    def enqueue(
+        self, config: Mapping[str, Any], *, budget: float | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> Trial:
+        """Queue a configuration to be evaluated before the optimizer's next proposals.
+
+        Raises:
+            ConfigurationError: naming the offending hyperparameter if *config* does not fit.
+        """
+        valid = self.space.validate(config)
+        return self.storage.add_trial(self.id, NewTrial(
+            config=valid, state=TrialState.PENDING, budget=budget, created_at=time.time(),
+            meta={"enqueued": True, **dict(meta or {})},
+        ))
+
+    def fail_abandoned(self) -> list[Trial]:
+        """Fail running trials whose process on this machine has died; return them.
+
+        A trial is abandoned when its worker ran on this host and that process no longer
+        exists (killed, crashed, machine rebooted). Trials of other hosts are left alone.
+        The failed trials carry the reason; the configuration can be enqueued again.
+        """
+        host = socket.gethostname()
+        failed = []
+        for trial in self.storage.get_trials(self.id):
+            if trial.state != TrialState.RUNNING or not trial.worker:
+                continue
+            worker_host, _, pid = trial.worker.rpartition(":")
+            if worker_host != host or not pid.isdigit() or _alive(int(pid)):
+                continue
+            reason = f"abandoned: worker {trial.worker} died while running it"
+            try:
+                self.storage.finish_trial(trial.id, TrialOutcome(
+                    TrialState.FAILED, time.time(), error=reason,
+                ))
+            except TrialStateError:
+                continue  # finished meanwhile by someone else
+            trial.state, trial.error = TrialState.FAILED, reason
+            failed.append(trial)
+        if failed:
+            logger.warning("study %r: marked %d abandoned trial(s) as failed", self.name,
+                           len(failed))
+        return failed
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def trials(self) -> list[Trial]:
+        """Every trial of the study, oldest first."""
+        return self.storage.get_trials(self.id)
+
+    def get_trials(self, states: Sequence[TrialState | str] | None = None) -> list[Trial]:
+        """Trials in the given states (all by default), oldest first."""
+        trials = self._cache.load()
+        if states is None:
+            return trials
+        wanted = {TrialState(s) for s in states}
+        return [t for t in trials if t.state in wanted]
+
+    def violation(self, trial: Trial) -> float:
+        """How far *trial* exceeds its constraint bounds in total (0 when feasible)."""
+        values = trial.constraints or {}
+        return sum(max(0.0, values.get(c.name, 0.0) - c.upper) for c in self.constraints)
+
+    @property
+    def best_trial(self) -> Trial:
+        """The best complete trial of a single-objective study.
+
+        Feasible trials come first; among infeasible ones the least violating wins.
+
+        Raises:
+            ValueError: for a multi-objective study (use :attr:`best_trials`) or when no
+                trial has completed.
+        """
+        if len(self.objectives) != 1:
+            raise ValueError(
+                f"study {self.name!r} has {len(self.objectives)} objectives; use best_trials"
+            )
+        complete = self.get_trials([TrialState.COMPLETE])
+        if not complete:
+            raise ValueError(f"study {self.name!r} has no complete trial yet")
+        objective = self.objectives[0]
+        return min(complete, key=lambda t: (
+            self.violation(t), objective.sign * (t.values or {})[objective.name]
+        ))
+
+    @property
+    def best_trials(self) -> list[Trial]:
+        """The Pareto front: complete, feasible trials that no other trial dominates."""
+        complete = [t for t in self.get_trials([TrialState.COMPLETE]) if self.violation(t) == 0]
+        if not complete:
+            return []
+        points = np.array([[o.sign * (t.values or {})[o.name] for o in self.objectives]
+                           for t in complete])
+        keep = []
+        for i, point in enumerate(points):
+            dominated = np.any(np.all(points <= point, axis=1) & np.any(points < point, axis=1))
+            if not dominated:
+                keep.append(complete[i])
+        return keep
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per trial: ``number, state, objective.*, constraint.*, config.*, ...``."""
+        from hyperpilot.study._dataframe import trials_to_dataframe
+
+        return trials_to_dataframe(self.trials, self.space.names,
+                                   [o.name for o in self.objectives],
+                                   [c.name for c in self.constraints])
+
+    # ------------------------------------------------------------------ the loop
+    def optimize(
+        self,
+        objective: Callable[..., Any],
+        n_trials: int | None = None,
+        *,
+        total_trials: int | None = None,
+        timeout: float | None = None,
+        trial_timeout: float | None = None,
+        max_consecutive_failures: int | None = 10,
+        show_progress: bool = True,
+        callbacks: Sequence[Callable[[Study, Trial], None]] = (),
+    ) -> Study:
+        """Evaluate *objective* on proposed configurations until a limit is reached.
+
+        Args:
+            objective: called as ``objective(config)``; if it declares parameters named
+                ``trial``, ``budget``, ``seed`` or ``instance`` they are passed by keyword.
+                It returns a number, a mapping of objective (and constraint) names to
+                numbers, or a :class:`~hyperpilot.Result`.
+            n_trials: how many trials to run in this call.
+            total_trials: stop once the study holds this many finished trials, counting
+                those of earlier runs: rerunning the same script resumes where it stopped.
+            timeout: seconds after which no new trial starts.
+            trial_timeout: seconds after which a trial is stopped and failed.
+            max_consecutive_failures: stop with :class:`TooManyFailuresError` after this
+                many failed trials in a row (``None``: never).
+            show_progress: draw a progress bar with the best value and trials per second.
+            callbacks: called as ``callback(study, trial)`` after each finished trial.
+
+        Exceptions raised by the objective fail the trial with the error text and the loop
+        goes on; trials left running by a dead process of this machine are failed first.
+        """
+        from hyperpilot.study._optimize import run_loop
+
+        run_loop(self, objective, n_trials=n_trials, total_trials=total_trials,
+                 timeout=timeout, trial_timeout=trial_timeout,
+                 max_consecutive_failures=max_consecutive_failures,
+                 show_progress=show_progress, callbacks=callbacks)
+        return self
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _as_space(space: Space | Mapping[str, Hyperparameter]) -> Space:
+    return space if isinstance(space, Space) else Space(space)
+
+
+def _spec(space: Space, objectives: Sequence[Objective], constraints: Sequence[Constraint],
+          optimizer: Optimizer, seed: int) -> dict[str, Any]:
+    return {
+        "format": SPEC_FORMAT,
+        "hyperpilot_version": __version__,
+        "space": space.to_json(),
+        "objectives": [{"name": o.name, "direction": o.direction} for o in objectives],
+        "constraints": [{"name": c.name, "upper": c.upper} for c in constraints],
+        "optimizer": optimizer.to_config(),
+        "seed": seed,
+    }
+
+
+def create_study(
+    *,
+    space: Space | Mapping[str, Hyperparameter],
+    objectives: Any = "minimize",
+    constraints: Mapping[str, float] | Sequence[Constraint] | None = None,
+    optimizer: str | Mapping[str, Any] | Optimizer = "random",
+    storage: str | Storage | None = None,
+    name: str | None = None,
+    seed: int | None = None,
+    load_if_exists: bool = False,
+) -> Study:
+    """Create a study (or reopen it with ``load_if_exists=True``).
+
+    Args:
+        space: a :class:`Space` or a mapping of names to hyperparameters.
+        objectives: ``"minimize"``, ``"maximize"``, or a mapping of names to directions.
+        constraints: names mapped to upper bounds; a trial is feasible when every measured
+            constraint value is at or below its bound.
+        optimizer: a registry name (``"random"``, ``"sobol"``), a mapping with ``name`` and
+            arguments, or an optimizer object.
+        storage: ``"memory"``, a URL such as ``sqlite:///runs.db`` or ``postgresql://...``,
+            or a storage object; by default ``sqlite:///hyperpilot.db``.
+        name: unique within the storage; generated when omitted.
+        seed: makes the run reproducible; drawn at random (and stored) when omitted.
+        load_if_exists: reopen an existing study of that name instead of failing, after
+            checking that space, objectives and constraints match.
+
+    Raises:
+        SpaceError, ObjectiveSpecError, OptimizerError: for invalid arguments.
+        DuplicateStudyError: if the name is taken and ``load_if_exists`` is false.
+        StudyMismatchError: if the existing study differs from the arguments.
+    """
+    the_space = _as_space(space)
+    objs = parse_objectives(objectives)
+    cons = parse_constraints(constraints)
+    opt = make_optimizer(optimizer)
+    store = get_storage(storage)
+    name = name or time.strftime("study-%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    seed = secrets.randbits(31) if seed is None else int(seed)
+    spec = _spec(the_space, objs, cons, opt, seed)
+    if load_if_exists:
+        try:
+            record = store.get_study(name)
+        except LookupError:
+            pass
+        else:
+            _check_same(record, spec)
+            return Study(storage=store, record=record, optimizer=opt)
+    record = store.create_study(name, spec, time.time())
+    return Study(storage=store, record=record, optimizer=opt)
+
+
+def _check_same(record: StudyRecord, spec: dict[str, Any]) -> None:
+    stored = record.spec
+    for key in ("objectives", "constraints"):
+        if stored.get(key, []) != spec[key]:
+            raise StudyMismatchError(
+                f"study {record.name!r} exists with {key} {stored.get(key)}, "
+                f"but {spec[key]} were given"
+            )
+    old, new = stored["space"]["hyperparameters"], spec["space"]["hyperparameters"]
+    for name in sorted(set(old) | set(new)):
+        if old.get(name) != new.get(name):
+            raise StudyMismatchError(
+                f"study {record.name!r} exists with another space: hyperparameter {name!r} is "
+                f"{old.get(name)} there but {new.get(name)} here; use a new study name"
+            )
+    if stored["space"].get("forbidden") != spec["space"].get("forbidden"):
+        raise StudyMismatchError(
+            f"study {record.name!r} exists with other forbidden combinations; use a new name"
+        )
+
+
+def load_study(
+    name: str,
+    storage: str | Storage | None = None,
+    *,
+    optimizer: str | Mapping[str, Any] | Optimizer | None = None,
+) -> Study:
+    """Reopen the study called *name*; its stored optimizer is used unless one is given.
+
+    Raises:
+        StudyNotFoundError: listing the studies the storage does hold.
+    """
+    store = get_storage(storage)
+    record = store.get_study(name)
+    return Study(storage=store, record=record,
+                 optimizer=make_optimizer(optimizer or record.spec["optimizer"]))
+
+
+def format_error(exc: BaseException) -> str:
+    """One line naming the exception, then its traceback (what failed trials store)."""
+    head = f"{type(exc).__name__}: {exc}".strip()
+    return head + "\n" + "".join(traceback.format_exception(exc)).rstrip()
+

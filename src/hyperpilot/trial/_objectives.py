@@ -1,0 +1,177 @@
+"""Objectives and constraints of a study, and turning an objective's return into a result."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from hyperpilot.exceptions import InvalidResultError, ObjectiveSpecError
+
+Direction = Literal["minimize", "maximize"]
+_DIRECTIONS = ("minimize", "maximize")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One quantity to optimize: its name and whether lower or higher is better."""
+
+    name: str = "value"
+    direction: Direction = "minimize"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ObjectiveSpecError(f"objective names must be non-empty strings, got {self.name!r}")
+        if self.direction not in _DIRECTIONS:
+            raise ObjectiveSpecError(
+                f"objective {self.name!r}: direction must be 'minimize' or 'maximize', "
+                f"got {self.direction!r}"
+            )
+
+    @property
+    def sign(self) -> float:
+        """+1 for minimize, -1 for maximize: ``sign * value`` is always to be minimized."""
+        return 1.0 if self.direction == "minimize" else -1.0
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A measured quantity that must stay at or below ``upper`` for a trial to be feasible."""
+
+    name: str
+    upper: float
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ObjectiveSpecError(
+                f"constraint names must be non-empty strings, got {self.name!r}"
+            )
+        if not _is_real(self.upper):
+            raise ObjectiveSpecError(
+                f"constraint {self.name!r}: upper bound must be a finite number, got {self.upper!r}"
+            )
+
+
+def _is_real(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, (bool, np.bool_))
+        and math.isfinite(float(value))
+    )
+
+
+def parse_objectives(spec: Any) -> tuple[Objective, ...]:
+    """Normalize the ``objectives`` argument of ``create_study``.
+
+    Accepts ``"minimize"``/``"maximize"`` (one objective named ``value``), a mapping of names
+    to directions, a sequence of :class:`Objective`, or a sequence of names (all minimized).
+    """
+    if isinstance(spec, str):
+        if spec in _DIRECTIONS:
+            return (Objective("value", spec),)  # type: ignore[arg-type]
+        return (Objective(spec),)
+    if isinstance(spec, Objective):
+        return (spec,)
+    if isinstance(spec, Mapping):
+        items = [Objective(str(k), v) for k, v in spec.items()]
+    elif isinstance(spec, Sequence):
+        items = [o if isinstance(o, Objective) else Objective(str(o)) for o in spec]
+    else:
+        raise ObjectiveSpecError(
+            "objectives must be 'minimize', 'maximize', a mapping of names to directions or "
+            f"a list of names; got {spec!r}"
+        )
+    if not items:
+        raise ObjectiveSpecError("a study needs at least one objective, got none")
+    names = [o.name for o in items]
+    if len(set(names)) != len(names):
+        raise ObjectiveSpecError(f"objective names repeat: {names}")
+    return tuple(items)
+
+
+def parse_constraints(spec: Mapping[str, float] | Sequence[Constraint] | None) -> tuple[
+    Constraint, ...
+]:
+    """Normalize ``constraints``: a mapping of names to upper bounds, or Constraint objects."""
+    if spec is None:
+        return ()
+    if isinstance(spec, Mapping):
+        return tuple(Constraint(str(k), float(v) if _is_real(v) else v) for k, v in spec.items())
+    return tuple(spec)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What an objective may return instead of a number or a mapping.
+
+    ``values`` maps objective names to values (or is a single number), ``constraints``
+    maps constraint names to measured values, ``meta`` is stored with the trial.
+    """
+
+    values: float | Mapping[str, float]
+    constraints: Mapping[str, float] | None = None
+    meta: Mapping[str, Any] | None = None
+
+
+def _number(name: str, value: Any) -> float:
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(
+        value, (bool, np.bool_)
+    ):
+        if isinstance(value, np.ndarray) and value.size == 1:
+            return _number(name, value.item())
+        raise InvalidResultError(
+            f"{name}: expected a number, got {type(value).__name__} {value!r:.80}"
+        )
+    number = float(value)
+    if not math.isfinite(number):
+        raise InvalidResultError(f"{name}: expected a finite number, got {number!r}")
+    return number
+
+
+def normalize_result(
+    result: Any, objectives: Sequence[Objective], constraints: Sequence[Constraint]
+) -> tuple[dict[str, float], dict[str, float] | None, dict[str, Any]]:
+    """Split what an objective returned into objective values, constraint values and meta.
+
+    Raises:
+        InvalidResultError: naming what is missing, unknown, not a number or not finite.
+    """
+    meta: dict[str, Any] = {}
+    raw_constraints: Mapping[str, Any] | None = None
+    if isinstance(result, Result):
+        raw_constraints = result.constraints
+        meta = dict(result.meta or {})
+        result = result.values
+    names = [o.name for o in objectives]
+    cnames = [c.name for c in constraints]
+    if isinstance(result, Mapping):
+        unknown = [k for k in result if k not in names and k not in cnames]
+        if unknown:
+            raise InvalidResultError(
+                f"result has unknown key {unknown[0]!r}; objectives: {names}, constraints: {cnames}"
+            )
+        missing = [n for n in names if n not in result]
+        if missing:
+            raise InvalidResultError(f"result lacks objective {missing[0]!r}; got keys {list(result)}")
+        values = {n: _number(f"objective {n!r}", result[n]) for n in names}
+        found = {k: result[k] for k in cnames if k in result}
+        if found:
+            raw_constraints = {**(raw_constraints or {}), **found}
+    else:
+        if len(names) != 1:
+            raise InvalidResultError(
+                f"the study has {len(names)} objectives {names}; return a mapping of them, "
+                f"got {type(result).__name__} {result!r:.80}"
+            )
+        values = {names[0]: _number(f"objective {names[0]!r}", result)}
+    constraint_values: dict[str, float] | None = None
+    if constraints:
+        given = dict(raw_constraints or {})
+        missing = [c for c in cnames if c not in given]
+        if missing:
+            raise InvalidResultError(f"result lacks constraint {missing[0]!r}")
+        constraint_values = {c: _number(f"constraint {c!r}", given[c]) for c in cnames}
+    return values, constraint_values, meta

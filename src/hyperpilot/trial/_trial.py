@@ -1,0 +1,90 @@
+"""The trial record: one evaluation of one configuration, and its states."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class TrialState(str, enum.Enum):
+    """Where a trial is in its life.
+
+    ``pending`` trials wait in the queue (enqueued by a user), ``running`` ones are being
+    evaluated, and the other three are final: a finished trial never changes again.
+    """
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    PRUNED = "pruned"
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether the state is final."""
+        return self in _FINISHED
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_FINISHED = frozenset({TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED})
+FINISHED_STATES: frozenset[TrialState] = _FINISHED
+
+
+@dataclass(slots=True)
+class Trial:
+    """One evaluation of a configuration.
+
+    Attributes:
+        id: unique within the storage.
+        number: 0, 1, 2, ... within its study, in the order trials were created.
+        study_id: the storage id of the study.
+        config: the active hyperparameters and their values.
+        state: see :class:`TrialState`.
+        budget: the fidelity it was evaluated at (epochs, data fraction...), if any.
+        seed: the seed handed to the objective, if any.
+        instance: the problem instance (algorithm configuration), if any.
+        values: objective name to value, once complete.
+        constraints: constraint name to measured value, once complete.
+        error: why it failed, if it failed.
+        worker: ``host:pid`` of the process that ran it.
+        created_at, started_at, finished_at: Unix times in seconds.
+        meta: free-form JSON-ready data (e.g. who enqueued it and why).
+    """
+
+    id: int
+    number: int
+    study_id: int
+    config: dict[str, Any]
+    state: TrialState = TrialState.RUNNING
+    budget: float | None = None
+    seed: int | None = None
+    instance: str | None = None
+    values: dict[str, float] | None = None
+    constraints: dict[str, float] | None = None
+    error: str | None = None
+    worker: str | None = None
+    created_at: float = 0.0
+    started_at: float | None = None
+    finished_at: float | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def value(self) -> float | None:
+        """The objective value of a single-objective trial (``None`` until complete)."""
+        if not self.values:
+            return None
+        if len(self.values) != 1:
+            raise ValueError(
+                f"trial {self.number} has {len(self.values)} objectives; read trial.values"
+            )
+        return next(iter(self.values.values()))
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to finish, once finished."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
