@@ -33,6 +33,7 @@ class History:
         number: the number the proposed trial will most likely get (0 for the first).
         seed: the study's seed.
         load: returns every trial of the study, oldest first, when first needed.
+
     """
 
     def __init__(

@@ -18,6 +18,7 @@ class RandomOptimizer(Optimizer):
 
     The draw for trial number ``n`` depends only on the seed and ``n``, so a resumed study
     proposes exactly what an uninterrupted one would have.
+
     """
 
     name = "random"

@@ -10,7 +10,9 @@ from hyperpilot.optimizers._base import Optimizer
 from hyperpilot.optimizers._random import RandomOptimizer
 from hyperpilot.optimizers._sobol import SobolOptimizer
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (RandomOptimizer, SobolOptimizer)}
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (RandomOptimizer, SobolOptimizer)
+}
 
 
 def make_optimizer(spec: str | Mapping[str, Any] | Optimizer) -> Optimizer:
@@ -18,6 +20,7 @@ def make_optimizer(spec: str | Mapping[str, Any] | Optimizer) -> Optimizer:
 
     Raises:
         OptimizerError: for an unknown name or an argument the optimizer does not take.
+
     """
     if isinstance(spec, Optimizer):
         return spec

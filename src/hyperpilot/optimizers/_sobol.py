@@ -22,6 +22,7 @@ class SobolOptimizer(Optimizer):
         from_prior: map each coordinate through the inverse CDF of the hyperparameter's
             prior, so the points follow the priors while keeping their even spread.
         seed: overrides the study's seed (it scrambles the sequence).
+
     """
 
     name = "sobol"

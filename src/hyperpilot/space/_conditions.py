@@ -7,8 +7,8 @@ A condition is written as ``active_if`` on the child hyperparameter:
 * ``{"layers": gt(2)}`` - comparisons ``eq, ne, gt, lt, isin`` for numeric or ordinal parents;
 * several keys in one dict must all hold (and); a list of dicts holds if any dict holds (or);
 * a clause that tests one parent twice (``layers > 2 and layers < 5``) is written as a list
-  of ``[name, op, value]`` triples instead of a dict: ``[[["layers", "gt", 2],
-  ["layers", "lt", 5]]]``.
+  of ``[name, op, value]`` triples instead of a dict:
+  ``[["layers", "gt", 2], ["layers", "lt", 5]]``, alone or as one clause in a list.
 
 Internally every condition is kept in disjunctive normal form: a tuple of clauses, each a
 tuple of :class:`Atom`; the child is active when its parent is active and any clause holds.
@@ -98,7 +98,11 @@ def _atom(name: str, spec: Any) -> Atom:
         op = spec["op"]
         if op not in _OPS:
             raise ValueError(f"unknown comparison {op!r} for {name!r}; expected one of {_OPS}")
-        value = tuple(spec["value"]) if op == "in" else spec["value"]
+        value = spec["value"]
+        if op == "in":
+            if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, set)):
+                raise ValueError(f"'in' on {name!r} needs a list of values, got {value!r}")
+            value = tuple(value)
         return Atom(name, op, value)
     if isinstance(spec, (list, tuple, set, frozenset)):
         return Atom(name, "in", tuple(spec))
@@ -109,11 +113,12 @@ def parse_clauses(spec: Any, what: str) -> DNF:
     """Turn an ``active_if``/``forbidden`` specification into disjunctive normal form.
 
     Raises:
-        ValueError: when *spec* is neither a mapping nor a list of mappings.
+        ValueError: when *spec* is neither a mapping nor a list of clauses.
+
     """
     if spec is None:
         return ()
-    items = [spec] if isinstance(spec, Mapping) else spec
+    items = [spec] if isinstance(spec, Mapping) or _is_triples(spec) else spec
     if not isinstance(items, (list, tuple)) or not items:
         raise ValueError(f"{what} must be a mapping or a non-empty list of mappings, got {spec!r}")
     return tuple(_clause(item, what) for item in items)
@@ -123,10 +128,14 @@ def _is_triple(item: Any) -> bool:
     return isinstance(item, (list, tuple)) and len(item) == 3 and isinstance(item[0], str)
 
 
+def _is_triples(item: Any) -> bool:
+    return isinstance(item, (list, tuple)) and bool(item) and all(map(_is_triple, item))
+
+
 def _clause(item: Any, what: str) -> Clause:
     if isinstance(item, Mapping) and item:
         return tuple(_atom(str(k), v) for k, v in item.items())
-    if isinstance(item, (list, tuple)) and item and all(_is_triple(t) for t in item):
+    if _is_triples(item):
         return tuple(_atom(name, {"op": op, "value": value}) for name, op, value in item)
     raise ValueError(
         f"{what} must hold non-empty mappings or lists of [name, op, value], got {item!r}"
@@ -143,7 +152,7 @@ def clauses_to_json(dnf: DNF) -> Any:
     """Return the JSON form of *dnf*: a mapping for one clause, else a list of clauses.
 
     A clause is a mapping, or a list of ``[name, op, value]`` triples when it tests one
-    hyperparameter more than once; such a clause is always wrapped in a list.
+    hyperparameter more than once; such a clause is always wrapped in the list.
     """
     items = [_clause_to_json(clause) for clause in dnf]
     return items[0] if len(items) == 1 and isinstance(items[0], dict) else items

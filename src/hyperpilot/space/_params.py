@@ -60,6 +60,16 @@ def _is_number(value: Any) -> bool:
     )
 
 
+def _kind_of(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if _is_number(value):
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    return "none" if value is None else type(value).__name__
+
+
 @dataclass(frozen=True, kw_only=True)
 class Hyperparameter(ABC):
     """Common part of every hyperparameter: prior, confidence, default and condition.
@@ -228,7 +238,10 @@ class _Numeric(Hyperparameter):
 
     def _prior_ppf(self, q: np.ndarray) -> np.ndarray:
         mu, lo, hi = self._bounds()
-        return np.clip(mu + self._sigma * special.ndtri(lo + q * (hi - lo)), 0.0, 1.0)
+        out: np.ndarray = np.clip(
+            mu + self._sigma * special.ndtri(lo + q * (hi - lo)), 0.0, 1.0
+        )
+        return out
 
     def _prior_pdf(self, u: np.ndarray) -> np.ndarray:
         mu, lo, hi = self._bounds()
@@ -333,11 +346,14 @@ class _Choice(Hyperparameter):
             raise SpaceError(f"hyperparameter {name!r}: choices repeat a value: {self.choices!r}")
 
     def index(self, value: Any) -> int:
-        """Return the position of *value* among the choices (type-exact: 1 is not True)."""
+        """Return the position of *value* among the choices.
+
+        Kinds must agree: ``1`` does not match ``True`` nor ``"1"``; numpy scalars match
+        their Python counterparts.
+        """
+        kind = _kind_of(value)
         for i, choice in enumerate(self.choices):
-            if choice == value and (type(choice) is type(value) or (
-                _is_number(choice) and _is_number(value) and not isinstance(choice, bool)
-            )):
+            if _kind_of(choice) == kind and choice == value:
                 return i
         raise ValueError(value)
 
@@ -374,7 +390,8 @@ class _Choice(Hyperparameter):
         k = len(self.choices)
         p = np.full(k, (1.0 - self._prior_mass) / max(k - 1, 1))
         p[self.index(self.prior)] = self._prior_mass
-        return p / p.sum()
+        out: np.ndarray = p / p.sum()
+        return out
 
     def _sample_prior_unit(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return self._prior_ppf(rng.random(n))
@@ -472,7 +489,7 @@ def hyperparameter_from_json(name: str, data: Any) -> Hyperparameter:
                   "ordinal": ("sequence",), "constant": ("value",)}[kind]
     try:
         args = [data.pop(key) for key in positional]
-        return cls(*args, **data)  # type: ignore[call-arg]
+        return cls(*args, **data)
     except KeyError as exc:
         raise SpaceError(f"hyperparameter {name!r}: type {kind!r} needs the field {exc}") from None
     except TypeError as exc:

@@ -42,6 +42,7 @@ class Space:
 
     Raises:
         SpaceError: naming the hyperparameter at fault, what was expected and what was got.
+
     """
 
     def __init__(
@@ -93,10 +94,10 @@ class Space:
                     problem = parent.problem(value)
                     if problem:
                         raise SpaceError(f"{what}: {atom.name!r} {problem}")
-                if atom.op in ("gt", "lt") and isinstance(parent, Categorical):
+                if atom.op in ("gt", "lt") and parent.kind in ("categorical", "constant"):
                     raise SpaceError(
                         f"{what}: {atom.op!r} needs an ordered parent, "
-                        f"but {atom.name!r} is categorical"
+                        f"but {atom.name!r} is {parent.kind}"
                     )
 
     def _topological_order(self) -> list[str]:
@@ -254,6 +255,7 @@ class Space:
 
         Raises:
             SpaceError: when forbidden combinations reject nearly every draw.
+
         """
         rng = np.random.default_rng(rng)
         out: list[Config] = []
@@ -289,6 +291,7 @@ class Space:
 
         Raises:
             ConfigurationError: naming the offending hyperparameter and value.
+
         """
         if not isinstance(config, Mapping):
             raise ConfigurationError(

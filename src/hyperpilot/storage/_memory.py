@@ -56,7 +56,9 @@ class InMemoryStorage(Storage):
                     f"no study named {name!r} in memory; studies: {sorted(self._studies)}"
                 )
             record = self._studies[name]
-            return StudyRecord(record.id, record.name, record.created_at, copy.deepcopy(record.spec))
+            return StudyRecord(
+                record.id, record.name, record.created_at, copy.deepcopy(record.spec)
+            )
 
     def list_studies(self) -> list[StudySummary]:
         with self._lock:

@@ -22,7 +22,6 @@ studies = sa.Table(
     sa.Column("name", sa.String(255), nullable=False, unique=True),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("spec", sa.Text, nullable=False),
-    sa.Column("next_number", sa.Integer, nullable=False, server_default="0"),
 )
 
 trials = sa.Table(

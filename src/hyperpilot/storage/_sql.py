@@ -13,7 +13,10 @@ a row lock on the study, so concurrent workers never share a trial or a number.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -45,6 +48,31 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+_INSERT_COLUMNS = ("state", "config", "budget", "seed", "instance", "worker", "created_at",
+                   "started_at", "meta")
+_FINISH_COLUMNS = ("state", "finished_at", "vals", "constraint_vals", "error")
+
+
+class _Statement:
+    """A Core statement compiled once for a dialect, run on a driver cursor."""
+
+    def __init__(self, statement: sa.sql.ClauseElement, dialect: sa.engine.Dialect) -> None:
+        compiled: Any = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self._order: list[str] | None = (
+            list(compiled.positiontup or []) if compiled.positional else None
+        )
+        self._fixed = {k: v for k, v in compiled.params.items() if v is not None}
+
+    def run(self, cursor: Any, params: dict[str, Any]) -> None:
+        """Execute with *params* (names as in the statement's bind parameters)."""
+        values = {**self._fixed, **params}
+        if self._order is not None:
+            cursor.execute(self.sql, tuple(values[k] for k in self._order))
+        else:
+            cursor.execute(self.sql, values)
+
+
 def _row_to_trial(row: Any) -> Trial:
     return Trial(
         id=row.id, number=row.number, study_id=row.study_id, config=json.loads(row.config),
@@ -66,12 +94,16 @@ class SQLStorage(Storage):
     Raises:
         StorageError: when the database cannot be opened or is not a hyperpilot storage.
         SchemaVersionError: when it was written by a hyperpilot with another schema.
+
     """
 
     def __init__(self, url: str, *, engine_kwargs: dict[str, Any] | None = None) -> None:
         self.url = url
         self._engine = _make_engine(url, engine_kwargs or {})
+        self._local = threading.local()
+        self._connections: list[Connection] = []
         self._is_sqlite = self._engine.dialect.name == "sqlite"
+        self._dbapi: Any = self._engine.dialect.loaded_dbapi
         try:
             self._ensure_schema()
         except sa.exc.OperationalError as exc:
@@ -83,37 +115,111 @@ class SQLStorage(Storage):
                 f"cannot open storage {_safe(url)}: {_reason(exc)} "
                 "(the file is corrupt or not a database)"
             ) from None
-        # Statements are built once: building them per call costs more than SQLite itself.
+        # The three statements of every trial (ask, claim, tell) are compiled once and run
+        # on the driver's connection: SQLAlchemy's per-execute machinery costs several
+        # times what SQLite itself needs for them.
         c = trials.c
+        dialect = self._engine.dialect
         self._select_trials = sa.select(trials).order_by(c.id)
-        self._bump_number = (
-            studies.update()
-            .where(studies.c.id == sa.bindparam("sid"))
-            .values(next_number=studies.c.next_number + 1)
-            .returning(studies.c.next_number)
+        next_number = (
+            sa.select(sa.func.coalesce(sa.func.max(c.number) + 1, 0))
+            .where(c.study_id == sa.bindparam("sid"))
+            .scalar_subquery()
         )
-        self._insert_trial = trials.insert()
-        self._pending = (
+        self._insert_trial = _Statement(
+            trials.insert()
+            .values(
+                study_id=sa.bindparam("sid"), number=next_number,
+                **{k: sa.bindparam(k) for k in _INSERT_COLUMNS},
+            )
+            .returning(c.id, c.number),
+            dialect,
+        )
+        self._lock_study = _Statement(
+            sa.select(studies.c.id).where(studies.c.id == sa.bindparam("sid")).with_for_update(),
+            dialect,
+        )
+        pending = (
             sa.select(c.id)
             .where(c.study_id == sa.bindparam("sid"), c.state == TrialState.PENDING.value)
             .order_by(c.id)
             .limit(1)
         )
-        self._finish = (
+        self._pending = _Statement(pending, dialect)
+        self._finish = _Statement(
             trials.update()
             .where(c.id == sa.bindparam("tid"), c.state == TrialState.RUNNING.value)
+            .values(**{k: sa.bindparam(k) for k in _FINISH_COLUMNS}),
+            dialect,
+        )
+        self._select_meta = _Statement(
+            sa.select(c.meta).where(c.id == sa.bindparam("tid")), dialect
+        )
+        self._select_state = _Statement(
+            sa.select(c.state).where(c.id == sa.bindparam("tid")), dialect
+        )
+        self._claim_query = pending.with_for_update(skip_locked=True)
+        self._finish_meta = _Statement(
+            trials.update()
+            .where(c.id == sa.bindparam("tid"), c.state == TrialState.RUNNING.value)
+            .values(**{k: sa.bindparam(k) for k in (*_FINISH_COLUMNS, "meta")}),
+            dialect,
         )
 
     # ------------------------------------------------------------------ plumbing
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with self._engine.connect().execution_options(hp_write=True) as conn, conn.begin():
-            yield conn
+    def _connection(self) -> Connection:
+        """Return this thread's connection, kept open between calls.
+
+        A pool checkout per call would cost as much as the statements; a forked child
+        opens its own.
+        """
+        local = self._local
+        conn: Connection | None = getattr(local, "conn", None)
+        if conn is None or local.pid != os.getpid() or conn.closed or conn.invalidated:
+            conn = self._engine.connect()
+            local.conn, local.pid = conn, os.getpid()
+            self._connections.append(conn)
+        return conn
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with self._engine.connect() as conn, conn.begin():
-            yield conn
+    def _transaction(self, write: bool) -> Iterator[Connection]:
+        conn = self._connection().execution_options(hp_write=write)
+        try:
+            with conn.begin():
+                yield conn
+        except sa.exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                self._local.conn = None
+            raise
+
+    def _write(self) -> contextlib.AbstractContextManager[Connection]:
+        return self._transaction(True)
+
+    def _read(self) -> contextlib.AbstractContextManager[Connection]:
+        return self._transaction(False)
+
+    @contextmanager
+    def _driver(self, write: bool) -> Iterator[Any]:
+        """A cursor on this thread's driver connection, inside one transaction."""
+        conn = self._connection()
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        try:
+            if self._is_sqlite and write:
+                cursor.execute("BEGIN IMMEDIATE")
+            yield cursor
+            raw.commit()
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                raw.rollback()
+            if isinstance(exc, self._dbapi.OperationalError):
+                self._local.conn = None
+                with contextlib.suppress(Exception):
+                    conn.invalidate()
+            raise
+        finally:
+            cursor.close()
 
     def _ensure_schema(self) -> None:
         with self._write() as conn:
@@ -153,6 +259,11 @@ class SQLStorage(Storage):
                 )
 
     def close(self) -> None:
+        for conn in self._connections:
+            with contextlib.suppress(Exception):
+                conn.close()
+        self._connections.clear()
+        self._local = threading.local()
         self._engine.dispose()
 
     # ------------------------------------------------------------------ studies
@@ -217,21 +328,26 @@ class SQLStorage(Storage):
     def add_trial(self, study_id: int, trial: NewTrial) -> Trial:
         started = trial.created_at if trial.state == TrialState.RUNNING else None
         meta = dict(trial.meta) if trial.meta else {}
-        with self._write() as conn:
-            number = conn.execute(self._bump_number, {"sid": study_id}).scalar()
-            if number is None:
-                raise StudyNotFoundError(f"no study with id {study_id} in {_safe(self.url)}")
-            number -= 1
-            trial_id = conn.execute(
-                self._insert_trial,
-                {
-                    "study_id": study_id, "number": number, "state": trial.state.value,
-                    "config": _dumps(trial.config), "budget": trial.budget, "seed": trial.seed,
-                    "instance": trial.instance, "worker": trial.worker,
-                    "created_at": trial.created_at, "started_at": started,
-                    "meta": _dumps(meta) if meta else None,
-                },
-            ).inserted_primary_key[0]  # type: ignore[index]
+        params = {
+            "sid": study_id, "state": trial.state.value, "config": _dumps(trial.config),
+            "budget": trial.budget, "seed": trial.seed, "instance": trial.instance,
+            "worker": trial.worker, "created_at": trial.created_at, "started_at": started,
+            "meta": _dumps(meta) if meta else None,
+        }
+        with self._driver(write=True) as cursor:
+            if not self._is_sqlite:
+                # Serialize numbering per study; SQLite's BEGIN IMMEDIATE already does.
+                self._lock_study.run(cursor, {"sid": study_id})
+                if cursor.fetchone() is None:
+                    raise StudyNotFoundError(f"no study with id {study_id} in {_safe(self.url)}")
+            try:
+                self._insert_trial.run(cursor, params)
+            except self._dbapi.IntegrityError:
+                raise StudyNotFoundError(
+                    f"no study with id {study_id} in {_safe(self.url)}"
+                ) from None
+            row = cursor.fetchone()
+        trial_id, number = row
         return Trial(
             id=int(trial_id), number=number, study_id=study_id, config=dict(trial.config),
             state=trial.state, budget=trial.budget, seed=trial.seed, instance=trial.instance,
@@ -239,12 +355,13 @@ class SQLStorage(Storage):
         )
 
     def claim_pending(self, study_id: int, worker: str | None, started_at: float) -> Trial | None:
-        with self._read() as conn:
-            if conn.execute(self._pending, {"sid": study_id}).first() is None:
+        with self._driver(write=False) as cursor:
+            self._pending.run(cursor, {"sid": study_id})
+            if cursor.fetchone() is None:
                 return None
         with self._write() as conn:
             trial_id = conn.execute(
-                self._pending.with_for_update(skip_locked=True), {"sid": study_id}
+                self._claim_query, {"sid": study_id}
             ).scalar()
             if trial_id is None:
                 return None
@@ -257,24 +374,27 @@ class SQLStorage(Storage):
         return None if row is None else _row_to_trial(row)
 
     def finish_trial(self, trial_id: int, outcome: TrialOutcome) -> None:
-        values: dict[str, Any] = {
+        params: dict[str, Any] = {
             "tid": trial_id, "state": outcome.state.value, "finished_at": outcome.finished_at,
             "vals": _dumps(outcome.values), "constraint_vals": _dumps(outcome.constraints),
             "error": outcome.error,
         }
-        statement = self._finish
-        with self._write() as conn:
+        with self._driver(write=True) as cursor:
+            statement = self._finish
             if outcome.meta:
-                old = conn.execute(
-                    sa.select(trials.c.meta).where(trials.c.id == trial_id)
-                ).scalar()
-                values["meta"] = _dumps({**(_loads(old) or {}), **dict(outcome.meta)})
-                statement = statement.values(meta=sa.bindparam("meta"))
-            if conn.execute(statement, values).rowcount == 1:
+                self._select_meta.run(cursor, {"tid": trial_id})
+                old = cursor.fetchone()
+                merged = {**((_loads(old[0]) if old else None) or {}), **dict(outcome.meta)}
+                params["meta"] = _dumps(merged)
+                statement = self._finish_meta
+            statement.run(cursor, params)
+            if cursor.rowcount == 1:
                 return
-            state = conn.execute(sa.select(trials.c.state).where(trials.c.id == trial_id)).scalar()
+            self._select_state.run(cursor, {"tid": trial_id})
+            found = cursor.fetchone()
+        state = found[0] if found else "missing"
         raise TrialStateError(
-            f"trial id {trial_id} cannot be finished: it is {state or 'missing'}, not running"
+            f"trial id {trial_id} cannot be finished: it is {state}, not running"
         )
 
     def get_trials(self, study_id: int, *, min_id: int = 0) -> list[Trial]:
@@ -335,8 +455,10 @@ def _sqlite_engine(parsed: sa.engine.URL, kwargs: dict[str, Any]) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get("hp_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # Reads run without BEGIN: each statement then sees one consistent WAL snapshot,
+        # and a read costs no transaction round trip.
+        if conn.get_execution_options().get("hp_write", False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

@@ -28,6 +28,7 @@ def get_storage(storage: str | Storage | None = None) -> Storage:
 
     Raises:
         StorageError: when the URL cannot be parsed or the database cannot be opened.
+
     """
     if isinstance(storage, Storage):
         return storage

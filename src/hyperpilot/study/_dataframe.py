@@ -36,4 +36,4 @@ def trials_to_dataframe(trials: Sequence[Trial], params: Sequence[str],
     frame = pd.DataFrame(rows, columns=columns)
     for column in ("started_at", "finished_at"):
         frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
-    return frame
+    return frame  # type: ignore[no-any-return]

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 _KEYWORDS = ("trial", "budget", "seed", "instance")
 
 
-class TrialPruned(Exception):  # noqa: N818 - reads as an event, like StopIteration
+class TrialPruned(Exception):
     """Raise inside an objective to stop the trial early and record it as pruned."""
 
 

@@ -48,8 +48,11 @@ def worker_id() -> str:
 
 
 class _TrialCache:
-    """The study's trials, read incrementally: finished trials never change, so each read
-    fetches only trials at or after the oldest one not yet finished."""
+    """The study's trials, read incrementally.
+
+    Finished trials never change, so each read fetches only trials at or after the oldest
+    one not yet finished.
+    """
 
     def __init__(self, storage: Storage, study_id: int) -> None:
         self._storage = storage
@@ -152,6 +155,7 @@ class Study:
 
         Raises:
             TrialStateError: if the trial is not running (already told, or failed meanwhile).
+
         """
         trial = self._running_trial(trial)
         outcome_state = TrialState(state) if state is not None else (
@@ -170,7 +174,9 @@ class Study:
         elif outcome_state == TrialState.FAILED and error is None:
             error = "failed without a reason (tell() got no result)"
         elif not outcome_state.is_finished:
-            raise TrialStateError(f"tell() finishes trials; state {outcome_state.value!r} is not final")
+            raise TrialStateError(
+                f"tell() finishes trials; state {outcome_state.value!r} is not final"
+            )
         finished_at = time.time()
         self.storage.finish_trial(trial.id, TrialOutcome(
             state=outcome_state, finished_at=finished_at, values=values,
@@ -205,6 +211,7 @@ class Study:
 
         Raises:
             ConfigurationError: naming the offending hyperparameter if *config* does not fit.
+
         """
         valid = self.space.validate(config)
         return self.storage.add_trial(self.id, NewTrial(
@@ -269,6 +276,7 @@ class Study:
         Raises:
             ValueError: for a multi-objective study (use :attr:`best_trials`) or when no
                 trial has completed.
+
         """
         if len(self.objectives) != 1:
             raise ValueError(
@@ -337,6 +345,7 @@ class Study:
 
         Exceptions raised by the objective fail the trial with the error text and the loop
         goes on; trials left running by a dead process of this machine are failed first.
+
         """
         from hyperpilot.study._optimize import run_loop
 
@@ -407,6 +416,7 @@ def create_study(
         SpaceError, ObjectiveSpecError, OptimizerError: for invalid arguments.
         DuplicateStudyError: if the name is taken and ``load_if_exists`` is false.
         StudyMismatchError: if the existing study differs from the arguments.
+
     """
     the_space = _as_space(space)
     objs = parse_objectives(objectives)
@@ -459,6 +469,7 @@ def load_study(
 
     Raises:
         StudyNotFoundError: listing the studies the storage does hold.
+
     """
     store = get_storage(storage)
     record = store.get_study(name)

@@ -24,7 +24,9 @@ class Objective:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
-            raise ObjectiveSpecError(f"objective names must be non-empty strings, got {self.name!r}")
+            raise ObjectiveSpecError(
+                f"objective names must be non-empty strings, got {self.name!r}"
+            )
         if self.direction not in _DIRECTIONS:
             raise ObjectiveSpecError(
                 f"objective {self.name!r}: direction must be 'minimize' or 'maximize', "
@@ -138,6 +140,7 @@ def normalize_result(
 
     Raises:
         InvalidResultError: naming what is missing, unknown, not a number or not finite.
+
     """
     meta: dict[str, Any] = {}
     raw_constraints: Mapping[str, Any] | None = None
@@ -155,7 +158,9 @@ def normalize_result(
             )
         missing = [n for n in names if n not in result]
         if missing:
-            raise InvalidResultError(f"result lacks objective {missing[0]!r}; got keys {list(result)}")
+            raise InvalidResultError(
+                f"result lacks objective {missing[0]!r}; got keys {list(result)}"
+            )
         values = {n: _number(f"objective {n!r}", result[n]) for n in names}
         found = {k: result[k] for k in cnames if k in result}
         if found:

@@ -52,6 +52,7 @@ class Trial:
         worker: ``host:pid`` of the process that ran it.
         created_at, started_at, finished_at: Unix times in seconds.
         meta: free-form JSON-ready data (e.g. who enqueued it and why).
+
     """
 
     id: int
