@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from scipy.stats import qmc
 
 from hyperpilot.optimizers._base import History, Optimizer, Proposal
 from hyperpilot.space._space import Config, Space
@@ -31,13 +32,15 @@ class SobolOptimizer(Optimizer):
         self.from_prior = from_prior
         self.seed = seed
         self._key: tuple[int, int] | None = None
-        self._engine: qmc.Sobol | None = None
+        self._engine: Any = None
         self._accepted: list[Config] = []
 
     def _ask(self, history: History) -> Proposal:
         seed = history.seed if self.seed is None else self.seed
         space = history.space
         if self._engine is None or self._key != (seed, id(space)):
+            from scipy.stats import qmc  # imported on first use: it costs half a second
+
             self._key = (seed, id(space))
             self._engine = qmc.Sobol(d=max(len(space), 1), scramble=True, seed=seed)
             self._accepted = []

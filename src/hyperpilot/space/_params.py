@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import special
 
 from hyperpilot.exceptions import SpaceError
 from hyperpilot.space._conditions import DNF, clauses_to_json, parse_clauses
@@ -229,6 +228,8 @@ class _Numeric(Hyperparameter):
         return (1.0 - confidence_value(self.confidence, "?")) / 2.0
 
     def _bounds(self) -> tuple[float, float, float]:
+        from scipy import special  # imported on first use: it costs a third of a second
+
         mu = float(self.to_unit(self.prior))
         sigma = self._sigma
         return mu, special.ndtr((0.0 - mu) / sigma), special.ndtr((1.0 - mu) / sigma)
@@ -237,6 +238,8 @@ class _Numeric(Hyperparameter):
         return self._prior_ppf(rng.random(n))
 
     def _prior_ppf(self, q: np.ndarray) -> np.ndarray:
+        from scipy import special
+
         mu, lo, hi = self._bounds()
         out: np.ndarray = np.clip(
             mu + self._sigma * special.ndtri(lo + q * (hi - lo)), 0.0, 1.0
