@@ -18,7 +18,7 @@ import platform
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,9 +102,8 @@ def _kind(storage: str) -> str:
     return "memory" if storage == "memory" else "sqlite"
 
 
-def _measure(label: str, fn: Callable[[], Row]) -> Row:
+def _progress(label: str) -> None:
     print(f"  running {label} ...", file=sys.stderr, flush=True)
-    return fn()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,14 +119,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for n in counts:
             db = Path(tmp) / f"hp-{n}.db"
-            rows.append(_measure(f"hyperpilot memory {n}", lambda: run_hyperpilot("memory", n)))
-            rows.append(_measure(f"hyperpilot sqlite {n}",
-                                 lambda: run_hyperpilot(f"sqlite:///{db}", n)))
+            _progress(f"hyperpilot memory {n}")
+            rows.append(run_hyperpilot("memory", n))
+            _progress(f"hyperpilot sqlite {n}")
+            rows.append(run_hyperpilot(f"sqlite:///{db}", n))
             if not args.no_optuna:
-                rows.append(_measure(f"optuna memory {n}", lambda: run_optuna(None, n, None)))
+                _progress(f"optuna memory {n}")
+                rows.append(run_optuna(None, n, None))
+                _progress(f"optuna sqlite {n}")
                 odb = Path(tmp) / f"optuna-{n}.db"
-                rows.append(_measure(f"optuna sqlite {n}", lambda: run_optuna(
-                    f"sqlite:///{odb}", n, args.optuna_sqlite_cap)))
+                rows.append(run_optuna(f"sqlite:///{odb}", n, args.optuna_sqlite_cap))
     print(f"\nOptimizer overhead, instant objective, random search "
           f"(Python {platform.python_version()}, {platform.machine()})\n")
     print("| tool | storage | trials | finished | seconds | trials/s | flat (last/first 10%) "

@@ -154,7 +154,7 @@ def test_enqueued_configurations_run_first(storage: str) -> None:
     trials = study.trials
     assert [t.config for t in trials[:2]] == [{"x": 0.25, "k": "b"}, {"x": -1.0, "k": "a"}]
     assert trials[0].meta == {"enqueued": True} and trials[0].value == 0.0625
-    with pytest.raises(hp.ConfigurationError, match="configuration: 'x' = 9.0 is outside"):
+    with pytest.raises(hp.ConfigurationError, match=r"configuration: 'x' = 9\.0 is outside"):
         study.enqueue({"x": 9.0, "k": "a"})
 
 
@@ -172,7 +172,7 @@ def test_objective_receives_trial_when_it_asks_for_it(storage: str) -> None:
 
 def test_constraints_and_best_feasible_trial(storage: str) -> None:
     study = hp.create_study(space=SPACE, storage=storage, constraints={"memory": 1.0}, seed=0)
-    for x, mem in [(0.0, 5.0), (1.0, 0.5), (2.0, 0.9)]:
+    for x in (0.0, 1.0, 2.0):
         study.enqueue({"x": x, "k": "a"})
     study.optimize(lambda c: {"value": c["x"], "memory": {0.0: 5.0, 1.0: 0.5, 2.0: 0.9}[c["x"]]},
                    n_trials=3, show_progress=False)
@@ -194,7 +194,7 @@ def test_multi_objective_pareto_front(storage: str) -> None:
     front = sorted(int(t.config["x"]) for t in study.best_trials)
     assert front == [0, 1, 2]
     with pytest.raises(ValueError, match="has 2 objectives; use best_trials"):
-        study.best_trial
+        _ = study.best_trial
     failed = hp.create_study(space=SPACE, storage="memory", objectives=["a", "b"])
     failed.optimize(lambda c: 1.0, n_trials=1, show_progress=False)
     assert "the study has 2 objectives ['a', 'b']; return a mapping" in (failed.trials[0].error or "")

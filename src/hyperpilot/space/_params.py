@@ -333,7 +333,7 @@ class Int(_Numeric):
 class _Choice(Hyperparameter):
     """Categorical and Ordinal: a finite list of choices, each owning an equal bin of [0, 1]."""
 
-    choices: tuple[Any, ...]
+    choices: Sequence[Any]
 
     def _check(self, name: str) -> None:
         if len(self.choices) == 0:
@@ -422,7 +422,7 @@ def _as_tuple(values: Any, what: str) -> tuple[Any, ...]:
 class Categorical(_Choice):
     """An unordered choice among values (str, int, float, bool or None)."""
 
-    choices: tuple[Any, ...]
+    choices: Sequence[Any]
     kind: ClassVar[str] = "categorical"
 
     def __post_init__(self) -> None:
@@ -436,14 +436,14 @@ class Categorical(_Choice):
 class Ordinal(_Choice):
     """An ordered choice: neighbours in ``sequence`` are treated as similar."""
 
-    sequence: tuple[Any, ...]
+    sequence: Sequence[Any]
     kind: ClassVar[str] = "ordinal"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sequence", _as_tuple(self.sequence, "Ordinal"))
 
     @property
-    def choices(self) -> tuple[Any, ...]:  # type: ignore[override]
+    def choices(self) -> Sequence[Any]:  # type: ignore[override]
         """The values in their order."""
         return self.sequence
 
@@ -459,7 +459,7 @@ class Constant(_Choice):
     kind: ClassVar[str] = "constant"
 
     @property
-    def choices(self) -> tuple[Any, ...]:  # type: ignore[override]
+    def choices(self) -> Sequence[Any]:  # type: ignore[override]
         """The single choice."""
         return (self.value,)
 

@@ -37,17 +37,18 @@ class InMemoryStorage(Storage):
         self._by_id: dict[int, Trial] = {}
         self._pending: dict[int, collections.deque[Trial]] = {}
         self._next_trial_id = 1
+        self._next_study_id = 0
 
     def create_study(self, name: str, spec: dict[str, Any], created_at: float) -> StudyRecord:
         with self._lock:
             if name in self._studies:
                 raise DuplicateStudyError(f"a study named {name!r} already exists in memory")
-            record = StudyRecord(max((s.id for s in self._studies.values()), default=0) + 1,
-                                 name, created_at, copy.deepcopy(spec))
+            self._next_study_id += 1
+            record = StudyRecord(self._next_study_id, name, created_at, copy.deepcopy(spec))
             self._studies[name] = record
             self._trials[record.id] = []
             self._pending[record.id] = collections.deque()
-            return record
+            return StudyRecord(record.id, name, created_at, copy.deepcopy(spec))
 
     def get_study(self, name: str) -> StudyRecord:
         with self._lock:
@@ -67,7 +68,9 @@ class InMemoryStorage(Storage):
                 counts = dict.fromkeys(TrialState, 0)
                 for trial in self._trials[record.id]:
                     counts[trial.state] += 1
-                out.append(StudySummary(record, counts))
+                copied = StudyRecord(record.id, record.name, record.created_at,
+                                     copy.deepcopy(record.spec))
+                out.append(StudySummary(copied, counts))
             return out
 
     def delete_study(self, name: str) -> None:
@@ -81,6 +84,8 @@ class InMemoryStorage(Storage):
 
     def add_trial(self, study_id: int, trial: NewTrial) -> Trial:
         with self._lock:
+            if study_id not in self._trials:
+                raise StudyNotFoundError(f"no study with id {study_id} in memory")
             trials = self._trials[study_id]
             stored = Trial(
                 id=self._next_trial_id, number=len(trials), study_id=study_id,

@@ -1,4 +1,8 @@
-"""The SQL schema of hyperpilot storages and its version."""
+"""The SQL schema of hyperpilot storages and its version.
+
+Ids are never reused (``AUTOINCREMENT``): a worker still holding a deleted study must
+not write into a new one.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ studies = sa.Table(
     sa.Column("name", sa.String(255), nullable=False, unique=True),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("spec", sa.Text, nullable=False),
+    sqlite_autoincrement=True,
 )
 
 trials = sa.Table(
@@ -47,4 +52,5 @@ trials = sa.Table(
     sa.Column("meta", sa.Text),
     sa.UniqueConstraint("study_id", "number", name="uq_hp_trials_study_number"),
     sa.Index("ix_hp_trials_study_state", "study_id", "state"),
+    sqlite_autoincrement=True,
 )

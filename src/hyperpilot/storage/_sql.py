@@ -26,10 +26,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from hyperpilot.exceptions import (
     DuplicateStudyError,
+    MissingDependencyError,
     SchemaVersionError,
     StorageError,
     StudyNotFoundError,
     TrialStateError,
+    require,
 )
 from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, StudySummary, TrialOutcome
 from hyperpilot.storage._schema import SCHEMA_VERSION, meta_table, metadata, studies, trials
@@ -48,6 +50,7 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+_CLAIM_ATTEMPTS = 20
 _INSERT_COLUMNS = ("state", "config", "budget", "seed", "instance", "worker", "created_at",
                    "started_at", "meta")
 _FINISH_COLUMNS = ("state", "finished_at", "vals", "constraint_vals", "error")
@@ -106,15 +109,22 @@ class SQLStorage(Storage):
         self._dbapi: Any = self._engine.dialect.loaded_dbapi
         try:
             self._ensure_schema()
-        except sa.exc.OperationalError as exc:
-            self._engine.dispose()
-            raise StorageError(f"cannot open storage {_safe(url)}: {_reason(exc)}") from None
-        except sa.exc.DatabaseError as exc:
-            self._engine.dispose()
-            raise StorageError(
-                f"cannot open storage {_safe(url)}: {_reason(exc)} "
-                "(the file is corrupt or not a database)"
-            ) from None
+            if self._is_sqlite:
+                # Only now that the file is known to be ours: WAL mode is stored in the file.
+                with self._engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        except BaseException as exc:
+            self.close()
+            if isinstance(exc, StorageError):
+                raise
+            if isinstance(exc, sa.exc.OperationalError):
+                raise StorageError(f"cannot open storage {_safe(url)}: {_reason(exc)}") from None
+            if isinstance(exc, sa.exc.DatabaseError):
+                raise StorageError(
+                    f"cannot open storage {_safe(url)}: {_reason(exc)} "
+                    "(the file is corrupt or not a database)"
+                ) from None
+            raise
         # The three statements of every trial (ask, claim, tell) are compiled once and run
         # on the driver's connection: SQLAlchemy's per-execute machinery costs several
         # times what SQLite itself needs for them.
@@ -187,10 +197,12 @@ class SQLStorage(Storage):
         try:
             with conn.begin():
                 yield conn
+        except sa.exc.IntegrityError:
+            raise
         except sa.exc.DBAPIError as exc:
             if exc.connection_invalidated:
                 self._local.conn = None
-            raise
+            raise StorageError(f"storage {_safe(self.url)} failed: {_reason(exc)}") from None
 
     def _write(self) -> contextlib.AbstractContextManager[Connection]:
         return self._transaction(True)
@@ -217,6 +229,10 @@ class SQLStorage(Storage):
                 self._local.conn = None
                 with contextlib.suppress(Exception):
                     conn.invalidate()
+            if isinstance(exc, self._dbapi.Error) and not isinstance(
+                exc, self._dbapi.IntegrityError
+            ):
+                raise StorageError(f"storage {_safe(self.url)} failed: {_reason(exc)}") from None
             raise
         finally:
             cursor.close()
@@ -355,23 +371,25 @@ class SQLStorage(Storage):
         )
 
     def claim_pending(self, study_id: int, worker: str | None, started_at: float) -> Trial | None:
-        with self._driver(write=False) as cursor:
-            self._pending.run(cursor, {"sid": study_id})
-            if cursor.fetchone() is None:
-                return None
-        with self._write() as conn:
-            trial_id = conn.execute(
-                self._claim_query, {"sid": study_id}
-            ).scalar()
-            if trial_id is None:
-                return None
-            row = conn.execute(
-                trials.update()
-                .where(trials.c.id == trial_id)
-                .values(state=TrialState.RUNNING.value, worker=worker, started_at=started_at)
-                .returning(*trials.c)
-            ).first()
-        return None if row is None else _row_to_trial(row)
+        # PostgreSQL's SKIP LOCKED passes over rows that others are claiming right now; if
+        # they give one up, or one was enqueued meanwhile, the plain check sees it again.
+        for _ in range(_CLAIM_ATTEMPTS):
+            with self._driver(write=False) as cursor:
+                self._pending.run(cursor, {"sid": study_id})
+                if cursor.fetchone() is None:
+                    return None
+            with self._write() as conn:
+                trial_id = conn.execute(self._claim_query, {"sid": study_id}).scalar()
+                if trial_id is None:
+                    continue
+                row = conn.execute(
+                    trials.update()
+                    .where(trials.c.id == trial_id)
+                    .values(state=TrialState.RUNNING.value, worker=worker, started_at=started_at)
+                    .returning(*trials.c)
+                ).one()
+            return _row_to_trial(row)
+        return None
 
     def finish_trial(self, trial_id: int, outcome: TrialOutcome) -> None:
         params: dict[str, Any] = {
@@ -419,10 +437,14 @@ def _make_engine(url: str, kwargs: dict[str, Any]) -> Engine:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         if parsed.drivername == "postgresql+psycopg":
-            from hyperpilot.exceptions import require
-
             require("psycopg", "postgres")
-        return sa.create_engine(parsed, pool_pre_ping=True, **kwargs)
+        try:
+            return sa.create_engine(parsed, pool_pre_ping=True, **kwargs)
+        except ImportError as exc:
+            raise MissingDependencyError(
+                f"storage {_safe(url)} needs the database driver {exc.name or exc}: "
+                "install it, or use postgresql:// with pip install 'hyperpilot[postgres]'"
+            ) from None
     raise StorageError(
         f"unsupported storage URL {_safe(url)}; use sqlite:///FILE, postgresql://... or memory"
     )
@@ -447,7 +469,6 @@ def _sqlite_engine(parsed: sa.engine.URL, kwargs: dict[str, Any]) -> Engine:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see below)
         cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")

@@ -12,8 +12,13 @@ if TYPE_CHECKING:
 
 
 def trials_to_dataframe(trials: Sequence[Trial], params: Sequence[str],
-                        objectives: Sequence[str], constraints: Sequence[str]) -> pd.DataFrame:
-    """One row per trial; inactive hyperparameters and missing values are NaN/None."""
+                        objectives: Sequence[str], constraints: Sequence[str],
+                        int_params: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per trial; inactive hyperparameters and missing values are NaN/None.
+
+    Integer hyperparameters in *int_params* keep an integer column (pandas ``Int64``) even
+    where conditions leave blanks.
+    """
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
@@ -34,6 +39,8 @@ def trials_to_dataframe(trials: Sequence[Trial], params: Sequence[str],
                + ["budget", "seed", "instance", "error", "worker", "started_at", "finished_at",
                   "duration", "id"])
     frame = pd.DataFrame(rows, columns=columns)
+    for name in int_params:
+        frame[f"config.{name}"] = frame[f"config.{name}"].astype("Int64")
     for column in ("started_at", "finished_at"):
         frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
     return frame  # type: ignore[no-any-return]

@@ -15,6 +15,7 @@ import numpy as np
 
 from hyperpilot import __version__
 from hyperpilot.exceptions import (
+    DuplicateStudyError,
     HyperpilotError,
     StudyMismatchError,
     TrialStateError,
@@ -309,9 +310,11 @@ class Study:
         """One row per trial: ``number, state, objective.*, constraint.*, config.*, ...``."""
         from hyperpilot.study._dataframe import trials_to_dataframe
 
-        return trials_to_dataframe(self.trials, self.space.names,
-                                   [o.name for o in self.objectives],
-                                   [c.name for c in self.constraints])
+        return trials_to_dataframe(
+            self.trials, self.space.names, [o.name for o in self.objectives],
+            [c.name for c in self.constraints],
+            int_params=[n for n in self.space.names if self.space[n].kind == "int"],
+        )
 
     # ------------------------------------------------------------------ the loop
     def optimize(
@@ -390,7 +393,7 @@ def create_study(
     space: Space | Mapping[str, Hyperparameter],
     objectives: Any = "minimize",
     constraints: Mapping[str, float] | Sequence[Constraint] | None = None,
-    optimizer: str | Mapping[str, Any] | Optimizer = "random",
+    optimizer: str | Mapping[str, Any] | Optimizer | None = None,
     storage: str | Storage | None = None,
     name: str | None = None,
     seed: int | None = None,
@@ -404,11 +407,13 @@ def create_study(
         constraints: names mapped to upper bounds; a trial is feasible when every measured
             constraint value is at or below its bound.
         optimizer: a registry name (``"random"``, ``"sobol"``), a mapping with ``name`` and
-            arguments, or an optimizer object.
+            arguments, or an optimizer object; by default ``"random"`` for a new study and
+            the stored one for a reopened study.
         storage: ``"memory"``, a URL such as ``sqlite:///runs.db`` or ``postgresql://...``,
             or a storage object; by default ``sqlite:///hyperpilot.db``.
         name: unique within the storage; generated when omitted.
-        seed: makes the run reproducible; drawn at random (and stored) when omitted.
+        seed: makes the run reproducible; drawn at random (and stored) when omitted. A
+            reopened study keeps its stored seed.
         load_if_exists: reopen an existing study of that name instead of failing, after
             checking that space, objectives and constraints match.
 
@@ -421,9 +426,10 @@ def create_study(
     the_space = _as_space(space)
     objs = parse_objectives(objectives)
     cons = parse_constraints(constraints)
-    opt = make_optimizer(optimizer)
+    opt = make_optimizer("random" if optimizer is None else optimizer)
     store = get_storage(storage)
     name = name or time.strftime("study-%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    given_seed = seed
     seed = secrets.randbits(31) if seed is None else int(seed)
     spec = _spec(the_space, objs, cons, opt, seed)
     if load_if_exists:
@@ -433,8 +439,21 @@ def create_study(
             pass
         else:
             _check_same(record, spec)
+            if given_seed is not None and int(given_seed) != record.spec["seed"]:
+                logger.warning("study %r keeps its stored seed %s (seed=%s ignored)",
+                               name, record.spec["seed"], given_seed)
+            if optimizer is None:
+                opt = make_optimizer(record.spec["optimizer"])
             return Study(storage=store, record=record, optimizer=opt)
-    record = store.create_study(name, spec, time.time())
+    try:
+        record = store.create_study(name, spec, time.time())
+    except DuplicateStudyError:
+        if not load_if_exists:
+            raise
+        # Another worker created it between our look-up and our insert.
+        return create_study(space=the_space, objectives=objectives, constraints=constraints,
+                            optimizer=optimizer, storage=store, name=name, seed=given_seed,
+                            load_if_exists=True)
     return Study(storage=store, record=record, optimizer=opt)
 
 

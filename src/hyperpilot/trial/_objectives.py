@@ -102,7 +102,17 @@ def parse_constraints(spec: Mapping[str, float] | Sequence[Constraint] | None) -
         return ()
     if isinstance(spec, Mapping):
         return tuple(Constraint(str(k), float(v) if _is_real(v) else v) for k, v in spec.items())
-    return tuple(spec)
+    items = tuple(spec)
+    for item in items:
+        if not isinstance(item, Constraint):
+            raise ObjectiveSpecError(
+                "constraints must be a mapping of names to upper bounds or a list of "
+                f"Constraint, got {type(item).__name__} {item!r}"
+            )
+    names = [c.name for c in items]
+    if len(set(names)) != len(names):
+        raise ObjectiveSpecError(f"constraint names repeat: {names}")
+    return items
 
 
 @dataclass(frozen=True)

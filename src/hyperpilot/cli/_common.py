@@ -1,0 +1,273 @@
+"""What the command groups share: the usage error, storage options and plain-text tables."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from hyperpilot.exceptions import HyperpilotError, StorageError
+from hyperpilot.space._params import Hyperparameter
+from hyperpilot.space._space import Space
+from hyperpilot.storage._base import Storage
+from hyperpilot.storage._url import default_storage_url, get_storage
+from hyperpilot.study._study import Study
+from hyperpilot.trial._trial import Trial, TrialState
+
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(HyperpilotError, ValueError):
+    """A mistake on the command line or in a file given to it (exit code 2)."""
+
+
+class CommandError(HyperpilotError, RuntimeError):
+    """A command failed at run time: the user's code raised on import, a file is unwritable."""
+
+
+def add_storage_argument(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    """Add ``--storage URL`` to *parser*."""
+    parser.add_argument(
+        "--storage", metavar="URL", required=required,
+        help="where studies are stored: sqlite:///FILE, postgresql://..., or memory "
+             + ("" if required else "(default: $HYPERPILOT_STORAGE, else sqlite:///hyperpilot.db)"),
+    )
+
+
+def storage_url(given: str | None) -> str:
+    """The storage URL a command will use: *given*, else the environment's or the default."""
+    return given if given else default_storage_url()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL (or bare ``.db`` path), else ``None``."""
+    if "://" not in url:
+        return Path(url) if url.endswith((".db", ".sqlite", ".sqlite3")) else None
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def display_url(url: str) -> str:
+    """*url* with any password replaced by ``***``, for printing."""
+    if "://" not in url or "@" not in url:
+        return url
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+def open_storage(url: str) -> Storage:
+    """Open (or create) the storage at *url*.
+
+    Raises:
+        StorageError: when it cannot be opened, also when its database driver is missing.
+
+    """
+    try:
+        return get_storage(url)
+    except ImportError as exc:
+        raise StorageError(f"cannot open storage {display_url(url)}: {one_line(exc)}") from None
+
+
+def open_existing_storage(given: str | None) -> Storage:
+    """Open a storage to read from without creating an SQLite file that is not there.
+
+    Raises:
+        StorageError: when the SQLite file does not exist or the storage cannot be opened.
+
+    """
+    url = storage_url(given)
+    path = _sqlite_file(url)
+    if path is not None and not path.exists():
+        raise StorageError(
+            f"no storage at {url}: the file {str(path)!r} does not exist "
+            "(pass --storage, or set HYPERPILOT_STORAGE)"
+        )
+    return open_storage(url)
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type name when it has none."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+# ---------------------------------------------------------------------- formatting
+def fmt(value: Any) -> str:
+    """Format one cell: numbers with 6 significant digits, ``None``/NaN as ``-``."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return "-" if math.isnan(value) else f"{value:.6g}"
+    return str(value)
+
+
+def fmt_time(timestamp: float | None) -> str:
+    """Format a Unix time as local ``YYYY-MM-DD HH:MM``."""
+    if timestamp is None:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Render a plain-text table; columns whose cells are all numbers align right."""
+    cells = [[fmt(v) for v in row] for row in rows]
+    numeric = [
+        all(isinstance(row[j], (int, float)) or row[j] is None for row in rows)
+        for j in range(len(headers))
+    ]
+    widths = [max([len(h)] + [len(row[j]) for row in cells]) for j, h in enumerate(headers)]
+
+    def line(items: Sequence[str]) -> str:
+        parts = [item.rjust(w) if num else item.ljust(w)
+                 for item, w, num in zip(items, widths, numeric, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    out = [line(headers), line(["-" * w for w in widths])]
+    out.extend(line(row) for row in cells)
+    return "\n".join(out)
+
+
+def describe_hyperparameter(param: Hyperparameter) -> str:
+    """One line describing a hyperparameter: type, range or choices, prior and condition."""
+    data = param.to_json()
+    kind = data.pop("type")
+    if kind in ("float", "int"):
+        text = f"{kind:<11} [{fmt(data['low'])}, {fmt(data['high'])}]"
+        if data.get("log"):
+            text += " log"
+    elif kind == "constant":
+        text = f"{kind:<11} {data['value']!r}"
+    else:
+        choices = data.get("choices", data.get("sequence", []))
+        text = f"{kind:<11} {{{', '.join(fmt(c) for c in choices)}}}"
+    if "prior" in data:
+        text += f"  prior {fmt(data['prior'])} ({data['confidence']})"
+    if "active_if" in data:
+        text += f"  active if {_condition_text(data['active_if'])}"
+    return text
+
+
+def _condition_text(spec: Any) -> str:
+    clauses = [spec] if isinstance(spec, Mapping) else list(spec)
+    parts = []
+    for clause in clauses:
+        if isinstance(clause, Mapping):
+            atoms = []
+            for name, test in clause.items():
+                if isinstance(test, list):
+                    atoms.append(f"{name} in {{{', '.join(fmt(v) for v in test)}}}")
+                elif isinstance(test, Mapping):
+                    atoms.append(f"{name} {test['op']} {fmt(test['value'])}")
+                else:
+                    atoms.append(f"{name} = {fmt(test)}")
+            parts.append(" and ".join(atoms))
+        else:
+            parts.append(" and ".join(f"{n} {op} {fmt(v)}" for n, op, v in clause))
+    return " or ".join(parts)
+
+
+def space_lines(space: Space) -> list[str]:
+    """One indented line per hyperparameter of *space*, then its forbidden combinations."""
+    width = max((len(n) for n in space.names), default=0)
+    lines = [f"  {name:<{width}}  {describe_hyperparameter(space[name])}" for name in space.names]
+    forbidden = space.to_json().get("forbidden", [])
+    for item in forbidden:
+        lines.append(f"  forbidden: {_condition_text(item)}")
+    return lines
+
+
+def config_lines(trial: Trial, indent: str = "  ") -> list[str]:
+    """One ``name = value`` line per active hyperparameter of *trial*."""
+    width = max((len(n) for n in trial.config), default=0)
+    return [f"{indent}{name:<{width}} = {fmt(value)}" for name, value in trial.config.items()]
+
+
+# ---------------------------------------------------------------------- study summaries
+def counts_text(counts: Mapping[TrialState, int]) -> str:
+    """``38 complete, 2 failed`` (complete and failed always, other states when present)."""
+    parts = [f"{counts.get(s, 0)} {s.value}" for s in TrialState
+             if s in (TrialState.COMPLETE, TrialState.FAILED) or counts.get(s, 0)]
+    return ", ".join(parts)
+
+
+def objectives_text(study: Study) -> str:
+    """``accuracy (maximize), latency (minimize)``."""
+    return ", ".join(f"{o.name} ({o.direction})" for o in study.objectives)
+
+
+def ranked(study: Study, trials: Sequence[Trial]) -> list[Trial]:
+    """Complete trials best first: feasible before infeasible, then by the first objective."""
+    first = study.objectives[0]
+    return sorted(
+        (t for t in trials if t.state == TrialState.COMPLETE and t.values),
+        key=lambda t: (study.violation(t), first.sign * (t.values or {})[first.name], t.number),
+    )
+
+
+def trial_rows(study: Study, trials: Sequence[Trial], *, front: set[int] | None = None,
+               ) -> tuple[list[str], list[list[Any]]]:
+    """Headers and rows of a trials table: number, objectives, constraints, configuration."""
+    params = [n for n in study.space.names if any(n in t.config for t in trials)]
+    headers = ["trial", *(o.name for o in study.objectives),
+               *(c.name for c in study.constraints), *params]
+    if front is not None:
+        headers.append("pareto")
+    rows: list[list[Any]] = []
+    for t in trials:
+        row: list[Any] = [t.number, *((t.values or {}).get(o.name) for o in study.objectives),
+                          *((t.constraints or {}).get(c.name) for c in study.constraints),
+                          *(t.config.get(n) for n in params)]
+        if front is not None:
+            row.append("*" if t.id in front else "")
+        rows.append(row)
+    return headers, rows
+
+
+def best_lines(study: Study, trials: Sequence[Trial], *, front_rows: int = 5) -> list[str]:
+    """The best trial and its configuration, or the Pareto front's size and first rows.
+
+    With ``front_rows=0`` a multi-objective study gets only the size of its front.
+    """
+    complete = ranked(study, trials)
+    if not complete:
+        failed = [t for t in trials if t.state == TrialState.FAILED and t.error]
+        if failed:
+            first_line = (failed[-1].error or "").splitlines()[0]
+            return [f"no trial completed; last error (trial {failed[-1].number}): {first_line}"]
+        return ["no trial completed yet"]
+    if len(study.objectives) == 1:
+        best = complete[0]
+        objective = study.objectives[0]
+        value = (best.values or {})[objective.name]
+        line = f"best {objective.name}: {fmt(value)} (trial {best.number}, {objective.direction})"
+        violation = study.violation(best)
+        if violation > 0:
+            line += f"; no trial is feasible, this one violates the constraints by {fmt(violation)}"
+        return [line, *config_lines(best)]
+    front = ranked(study, study.best_trials)
+    if not front:
+        return ["Pareto front: empty (no complete trial satisfies the constraints)"]
+    head = f"Pareto front: {len(front)} trial{'s' if len(front) != 1 else ''}"
+    if front_rows <= 0:
+        return [head]
+    shown = front[:front_rows]
+    headers, rows = trial_rows(study, shown)
+    if len(front) > len(shown):
+        head += f", first {len(shown)} by {study.objectives[0].name}"
+    return [head, *("  " + line for line in table(headers, rows).splitlines())]

@@ -1,0 +1,211 @@
+"""``hyperpilot run``: run (or resume) a study described by a Python or YAML file."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from typing import Any
+
+from hyperpilot.cli._common import (
+    UsageError,
+    add_storage_argument,
+    best_lines,
+    counts_text,
+    display_url,
+    open_storage,
+    storage_url,
+)
+from hyperpilot.cli._target import as_optimizer, load_target, search_path
+from hyperpilot.exceptions import StudyNotFoundError
+from hyperpilot.optimizers._base import Optimizer
+from hyperpilot.optimizers._registry import OPTIMIZERS, make_optimizer
+from hyperpilot.storage._base import Storage, StudyRecord
+from hyperpilot.study._study import Study, create_study
+from hyperpilot.trial._trial import Trial, TrialState
+
+DEFAULT_TRIALS = 50
+"""How many finished trials a study is run to when neither the file nor a flag says."""
+
+_SHOWN_FAILURES = 3
+
+DESCRIPTION = """\
+Run a study described by TARGET, a Python file or a YAML file, and print the best
+configuration found.
+
+A Python file defines at module level:
+  objective    a function objective(config) returning a number, or a mapping of
+               objective (and constraint) names to numbers
+  space        an hp.Space, or a dict of names to hyperparameters
+and optionally: objectives, constraints, optimizer, n_trials, name, seed, storage.
+
+A YAML file holds the keys: name, objective ("file.py:function" relative to the YAML
+file, or "package.module:function"), space (written out, or "file.py:variable"),
+objectives, constraints, optimizer, trials, timeout, trial_timeout, storage, seed.
+
+Flags override the file's settings. The study is reopened if it exists and topped up
+to --trials finished trials, so rerunning a killed command resumes it.
+"""
+
+EPILOG = """\
+examples:
+  hyperpilot run examples/tune_svm.py
+  hyperpilot run examples/tune_svm.yaml --trials 100 --storage sqlite:///runs.db
+  hyperpilot run train.py --name lr-sweep --optimizer sobol --timeout 3600
+"""
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def add_parser(subparsers: Any) -> None:
+    """Add the ``run`` command to *subparsers*."""
+    parser = subparsers.add_parser(
+        "run", help="run or resume a study from a Python or YAML file",
+        description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("target", metavar="TARGET", help="a .py or .yaml file describing the study")
+    parser.add_argument(
+        "--trials", type=_count, metavar="N",
+        help="run until the study holds N finished trials, counting earlier runs "
+             f"(default: the file's setting, else {DEFAULT_TRIALS})",
+    )
+    parser.add_argument("--timeout", type=_seconds, metavar="S",
+                        help="start no new trial after S seconds")
+    parser.add_argument("--trial-timeout", type=_seconds, metavar="S",
+                        help="stop a trial that runs longer than S seconds and record it as failed")
+    parser.add_argument(
+        "--optimizer", metavar="NAME",
+        help=f"one of: {', '.join(sorted(OPTIMIZERS))} (default: the file's, else the stored "
+             "study's, else random)",
+    )
+    add_storage_argument(parser)
+    parser.add_argument("--name", metavar="NAME",
+                        help="the study's name (default: the file's setting, else its stem)")
+    parser.add_argument("--seed", type=_count, metavar="N",
+                        help="seed of a new study; a resumed study keeps its stored seed")
+    parser.add_argument("--no-progress", action="store_true", help="draw no progress bar")
+    parser.add_argument("--new", action="store_true",
+                        help="fail if the study already exists instead of resuming it")
+    parser.set_defaults(handler=run_command)
+
+
+class _FailureReporter:
+    """Print the first few failed trials' errors as they happen (through tqdm.write)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, study: Study, trial: Trial) -> None:
+        if trial.state != TrialState.FAILED:
+            return
+        self.count += 1
+        if self.count > _SHOWN_FAILURES:
+            return
+        from tqdm import tqdm
+
+        reason = (trial.error or "no reason given").splitlines()[0]
+        more = "; further failures are counted at the end" if self.count == _SHOWN_FAILURES else ""
+        tqdm.write(f"hyperpilot: trial {trial.number} failed: {reason}{more}", file=sys.stderr)
+
+
+def _existing(storage: Storage, name: str) -> StudyRecord | None:
+    try:
+        return storage.get_study(name)
+    except StudyNotFoundError:
+        return None
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run ``hyperpilot run`` with the parsed *args*; return the exit code."""
+    spec = load_target(args.target)
+    optimizer: Optimizer | None = (
+        as_optimizer(args.optimizer, "--optimizer") if args.optimizer else spec.optimizer
+    )
+    name: str = args.name or spec.name or spec.source.stem
+    trials: int = next(v for v in (args.trials, spec.trials, DEFAULT_TRIALS) if v is not None)
+    timeout = args.timeout if args.timeout is not None else spec.timeout
+    trial_timeout = args.trial_timeout if args.trial_timeout is not None else spec.trial_timeout
+    seed = args.seed if args.seed is not None else spec.seed
+    url = storage_url(args.storage or spec.storage)
+
+    storage = open_storage(url)
+    record = _existing(storage, name)
+    if record is not None and args.new:
+        raise UsageError(
+            f"study {name!r} already exists in {display_url(url)}; drop --new to resume it, "
+            "or choose another --name"
+        )
+    if optimizer is None:
+        optimizer = make_optimizer(record.spec["optimizer"] if record else "random")
+    study = create_study(
+        space=spec.space, objectives=spec.objectives or "minimize",
+        constraints=spec.constraints, optimizer=optimizer, storage=storage, name=name,
+        seed=seed, load_if_exists=True,
+    )
+    _announce(study, record, display_url(url), trials, seed, timeout)
+    reporter = _FailureReporter()
+    with search_path(spec.paths):
+        study.optimize(spec.objective, total_trials=trials, timeout=timeout,
+                       trial_timeout=trial_timeout, show_progress=not args.no_progress,
+                       callbacks=[reporter])
+    _report(study, display_url(url))
+    return 0
+
+
+def _announce(study: Study, record: StudyRecord | None, url: str, trials: int,
+              seed: int | None, timeout: float | None) -> None:
+    optimizer = study.optimizer.name
+    if record is None:
+        print(f"study {study.name!r} created in {url} (optimizer {optimizer}, seed {study.seed})")
+        limit = f" (starting none after {timeout:g} s)" if timeout is not None else ""
+        print(f"running {trials} trials{limit}")
+        return
+    finished = sum(1 for t in study.get_trials() if t.state.is_finished)
+    if seed is not None and seed != study.seed:
+        print(f"hyperpilot: note: study {study.name!r} keeps its stored seed {study.seed}; "
+              f"the seed {seed} given applies to new studies only", file=sys.stderr)
+    if finished >= trials:
+        print(f"study {study.name!r} in {url} already holds {finished} finished trials "
+              f"(target {trials}); nothing to run")
+    else:
+        print(f"resuming study {study.name!r} in {url}: {finished} of {trials} trials finished "
+              f"(optimizer {optimizer})")
+
+
+def _report(study: Study, url: str) -> None:
+    trials = study.get_trials()
+    counts = {state: 0 for state in TrialState}
+    for trial in trials:
+        counts[trial.state] += 1
+    print()
+    print(f"study {study.name!r}: {sum(counts.values())} trials ({counts_text(counts)})")
+    for line in best_lines(study, trials):
+        print(line)
+    failed = [t for t in trials if t.state == TrialState.FAILED and t.error]
+    if failed and counts[TrialState.COMPLETE]:
+        reason = (failed[-1].error or "").splitlines()[0]
+        print(f"last failure (trial {failed[-1].number}): {reason}")
+    if url in ("memory", ":memory:", "memory://"):
+        print("the study was kept in memory and is gone; pass --storage sqlite:///FILE to keep it")
+        return
+    show = ["hyperpilot", "studies", "show", study.name, "--storage", url]
+    print(f"next: {' '.join(shlex.quote(part) for part in show)}")

@@ -1,0 +1,114 @@
+"""The contract every optimizer keeps, as a pytest suite that plugins can reuse.
+
+Subclass :class:`OptimizerContract` in a test module and provide a fixture ``make`` that
+returns a fresh optimizer each call::
+
+    class TestMine(OptimizerContract):
+        @pytest.fixture
+        def make(self):
+            return lambda: MyOptimizer(seed=None)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from hyperpilot.optimizers._base import Optimizer
+from hyperpilot.optimizers._registry import make_optimizer
+from hyperpilot.space._conditions import gt
+from hyperpilot.space._params import Categorical, Constant, Float, Int, Ordinal
+from hyperpilot.space._space import Space
+from hyperpilot.study._study import create_study
+
+MakeOptimizer = Callable[[], Optimizer]
+
+
+def contract_spaces() -> dict[str, Space]:
+    """Spaces every optimizer must handle: flat, mixed, conditional, forbidden, prior."""
+    return {
+        "continuous": Space({"x": Float(-5.0, 5.0), "y": Float(1e-4, 1.0, log=True)}),
+        "mixed": Space({
+            "lr": Float(1e-5, 1e-1, log=True),
+            "layers": Int(1, 8),
+            "units": Int(16, 1024, log=True),
+            "act": Categorical(["relu", "tanh", "gelu"]),
+            "width": Ordinal([32, 64, 128]),
+            "fixed": Constant("yes"),
+        }),
+        "conditional": Space({
+            "kernel": Categorical(["rbf", "poly", "linear"]),
+            "gamma": Float(1e-4, 10.0, log=True, active_if={"kernel": ["rbf", "poly"]}),
+            "degree": Int(2, 5, active_if={"kernel": "poly"}),
+            "coef0": Float(0.0, 1.0, active_if={"degree": gt(3)}),
+        }),
+        "forbidden": Space(
+            {"a": Categorical(["x", "y", "z"]), "b": Int(0, 3)},
+            forbidden=[{"a": "x", "b": [0, 1, 2]}, {"a": "y", "b": 3}],
+        ),
+        "prior": Space({
+            "x": Float(0.0, 1.0, prior=0.2, confidence="high"),
+            "c": Categorical(["a", "b", "c"], prior="c", confidence="high"),
+        }),
+    }
+
+
+def _objective(config: dict[str, Any]) -> float:
+    return float(sum(hash(str(v)) % 97 for v in config.values()))
+
+
+class OptimizerContract:
+    """Tests that hold for every optimizer; needs a ``make`` fixture (see module doc)."""
+
+    @pytest.fixture(params=sorted(contract_spaces()))
+    def space(self, request: pytest.FixtureRequest) -> Space:
+        """Each contract space in turn."""
+        return contract_spaces()[request.param]
+
+    def test_proposals_are_valid_configurations(self, make: MakeOptimizer, space: Space) -> None:
+        """Every proposal validates against its space (conditions, forbidden, types)."""
+        study = create_study(space=space, optimizer=make(), storage="memory", seed=3)
+        study.optimize(_objective, n_trials=25, show_progress=False)
+        for trial in study.trials:
+            assert space.validate(trial.config) == trial.config
+
+    def test_seeded_runs_are_identical(self, make: MakeOptimizer, space: Space) -> None:
+        """Two runs with one seed propose the same configurations."""
+        configs = []
+        for _ in range(2):
+            study = create_study(space=space, optimizer=make(), storage="memory", seed=11)
+            study.optimize(_objective, n_trials=15, show_progress=False)
+            configs.append([t.config for t in study.trials])
+        assert configs[0] == configs[1]
+
+    def test_other_seeds_differ(self, make: MakeOptimizer) -> None:
+        """Different seeds propose different configurations."""
+        space = contract_spaces()["continuous"]
+        runs = []
+        for seed in (1, 2):
+            study = create_study(space=space, optimizer=make(), storage="memory", seed=seed)
+            study.optimize(_objective, n_trials=5, show_progress=False)
+            runs.append([t.config for t in study.trials])
+        assert runs[0] != runs[1]
+
+    def test_resume_continues_as_if_uninterrupted(self, make: MakeOptimizer) -> None:
+        """A fresh optimizer on a half-done study continues the uninterrupted sequence."""
+        space = contract_spaces()["mixed"]
+        whole = create_study(space=space, optimizer=make(), storage="memory", seed=5)
+        whole.optimize(_objective, n_trials=12, show_progress=False)
+        split = create_study(space=space, optimizer=make(), storage="memory", seed=5)
+        split.optimize(_objective, n_trials=7, show_progress=False)
+        split.optimizer = make()  # a fresh process: the optimizer starts with no state
+        split.optimize(_objective, n_trials=5, show_progress=False)
+        assert [t.config for t in split.trials] == [t.config for t in whole.trials]
+
+    def test_describes_itself_and_can_be_rebuilt(self, make: MakeOptimizer) -> None:
+        """``to_config()`` names the optimizer and rebuilds an equal one."""
+        optimizer = make()
+        config = optimizer.to_config()
+        assert config["name"] == optimizer.name
+        rebuilt = make_optimizer(config)
+        assert type(rebuilt) is type(optimizer)
+        assert rebuilt.to_config() == config

@@ -1,0 +1,651 @@
+"""The storage contract: one test class that every :class:`~hyperpilot.storage.Storage` passes.
+
+Subclass :class:`StorageContract` in a test module and supply a fixture named ``storage``
+that yields a fresh, empty storage; pytest then runs every contract test on it::
+
+    import pytest
+    from hyperpilot.testing import StorageContract
+
+    class TestMyStorage(StorageContract):
+        @pytest.fixture
+        def storage(self, tmp_path):
+            store = MyStorage(tmp_path / "db")
+            yield store
+            store.close()
+
+        def reopen(self, storage):  # optional: a second handle on the same data
+            return MyStorage(storage.path)
+
+The tests check the rules stated in :mod:`hyperpilot.storage._base` and the behaviour of
+each of the eight methods. They need pytest, so import this module from test code only.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import pytest
+
+from hyperpilot.exceptions import DuplicateStudyError, StudyNotFoundError, TrialStateError
+from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, TrialOutcome
+from hyperpilot.trial._trial import Trial, TrialState
+
+_T = TypeVar("_T")
+
+#: Values of every JSON type a configuration may hold, with unicode and awkward floats.
+AWKWARD_CONFIG: dict[str, Any] = {
+    "text": "héllo wörld ✓ 日本語 🚀 \"quoted\" \\ back\nslash",
+    "empty": "",
+    "int": 7,
+    "negative": -3,
+    "big_int": 2**53 + 1,
+    "float": 0.1,
+    "tiny": 5e-324,
+    "huge": 1.7976931348623157e308,
+    "neg_zero_ish": -2.5e-300,
+    "whole_float": 2.0,
+    "true": True,
+    "false": False,
+    "none": None,
+    "ключ ü": "värde",
+}
+
+_STUDY_SPEC: dict[str, Any] = {
+    "format": 1,
+    "space": {"hyperparameters": {"x": {"type": "float", "low": 0.0, "high": 1.0}}},
+    "objectives": [{"name": "loss", "direction": "minimize"}],
+    "seed": 3,
+    "note": "naïve ✓",
+}
+
+
+def _running(config: dict[str, Any] | None = None, **kwargs: Any) -> NewTrial:
+    return NewTrial(config=dict(config or {"x": 0.5}), state=TrialState.RUNNING, **kwargs)
+
+
+def _pending(config: dict[str, Any] | None = None, **kwargs: Any) -> NewTrial:
+    return NewTrial(config=dict(config or {"x": 0.5}), state=TrialState.PENDING, **kwargs)
+
+
+def _complete(value: float = 1.0, **kwargs: Any) -> TrialOutcome:
+    return TrialOutcome(state=TrialState.COMPLETE, finished_at=200.0,
+                        values={"loss": value}, **kwargs)
+
+
+def _same_types(a: Any, b: Any) -> bool:
+    """Whether *a* equals *b* with the same types all the way down (``1 != 1.0 != True``)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_types(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same_types(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _together(n_threads: int, work: Callable[[int], _T]) -> list[_T]:
+    """Run ``work(0) ... work(n_threads - 1)`` in threads released at the same moment."""
+    barrier = threading.Barrier(n_threads, timeout=60)
+
+    def run(k: int) -> _T:
+        barrier.wait()
+        return work(k)
+
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        futures = [pool.submit(run, k) for k in range(n_threads)]
+        return [f.result(timeout=120) for f in futures]
+
+
+class StorageContract:
+    """The tests every storage must pass; subclass it and supply a ``storage`` fixture.
+
+    The fixture yields a fresh, empty storage. Override :meth:`reopen` when the storage can
+    be opened a second time (a file or a server): the tests that need two handles on the
+    same data are skipped otherwise.
+    """
+
+    #: Threads used by the concurrency tests, and trials each one adds or claims.
+    n_threads = 8
+    trials_per_thread = 25
+
+    def reopen(self, storage: Storage) -> Storage | None:
+        """Return a second, independent handle on *storage*'s data, or ``None`` if none exists.
+
+        The default is ``None``: the storage lives in this process only.
+        """
+        return None
+
+    @contextmanager
+    def _second_handle(self, storage: Storage) -> Iterator[Storage]:
+        other = self.reopen(storage)
+        if other is None:
+            pytest.skip("the storage cannot be opened twice (reopen() returns None)")
+        try:
+            yield other
+        finally:
+            other.close()
+
+    # ------------------------------------------------------------------ studies
+    def test_create_study_returns_its_record(self, storage: Storage) -> None:
+        """create_study returns the record: an int id, the name, time and spec given."""
+        record = storage.create_study("alpha", _STUDY_SPEC, 123.25)
+        assert isinstance(record, StudyRecord)
+        assert isinstance(record.id, int)
+        assert (record.name, record.created_at, record.spec) == ("alpha", 123.25, _STUDY_SPEC)
+
+    def test_get_study_returns_what_was_created(self, storage: Storage) -> None:
+        """get_study returns the record create_study returned."""
+        created = storage.create_study("alpha", _STUDY_SPEC, 123.25)
+        storage.create_study("beta", {}, 124.0)
+        assert storage.get_study("alpha") == created
+
+    def test_study_ids_are_distinct(self, storage: Storage) -> None:
+        """Every study gets its own id."""
+        ids = [storage.create_study(f"s{i}", {}, float(i)).id for i in range(5)]
+        assert len(set(ids)) == 5
+
+    def test_spec_round_trips_through_json(self, storage: Storage) -> None:
+        """A spec of every JSON type (and unicode names) comes back equal, types included."""
+        spec = {"config": AWKWARD_CONFIG, "list": [1, 2.5, "three", None, True, {"n": []}]}
+        storage.create_study("ünïcode ✓ 名前", spec, 0.0)
+        got = storage.get_study("ünïcode ✓ 名前").spec
+        assert _same_types(got, spec), got
+
+    def test_duplicate_study_name_raises(self, storage: Storage) -> None:
+        """A taken name raises DuplicateStudyError and leaves the first study alone."""
+        storage.create_study("alpha", {"a": 1}, 0.0)
+        with pytest.raises(DuplicateStudyError, match="alpha"):
+            storage.create_study("alpha", {"a": 2}, 1.0)
+        assert storage.get_study("alpha").spec == {"a": 1}
+        assert len(storage.list_studies()) == 1
+
+    def test_missing_study_raises_and_lists_the_stored_names(self, storage: Storage) -> None:
+        """get_study of an unknown name raises StudyNotFoundError naming the studies held."""
+        storage.create_study("alpha", {}, 0.0)
+        storage.create_study("beta", {}, 1.0)
+        with pytest.raises(StudyNotFoundError) as info:
+            storage.get_study("gamma")
+        message = str(info.value)
+        assert "gamma" in message
+        assert "alpha" in message
+        assert "beta" in message
+        assert isinstance(info.value, LookupError)
+
+    def test_missing_study_in_an_empty_storage_raises(self, storage: Storage) -> None:
+        """get_study in an empty storage raises StudyNotFoundError."""
+        with pytest.raises(StudyNotFoundError, match="gamma"):
+            storage.get_study("gamma")
+
+    def test_list_studies_is_empty_at_first(self, storage: Storage) -> None:
+        """A fresh storage lists no study."""
+        assert storage.list_studies() == []
+
+    def test_list_studies_oldest_first_with_counts_per_state(self, storage: Storage) -> None:
+        """list_studies gives every study, oldest first, with a count for each state."""
+        first = storage.create_study("first", {"n": 1}, 10.0)
+        second = storage.create_study("second", {"n": 2}, 11.0)
+        storage.create_study("empty", {}, 12.0)
+        for _ in range(2):
+            storage.add_trial(first.id, _pending())
+        storage.add_trial(first.id, _running())
+        for state in (TrialState.COMPLETE, TrialState.COMPLETE, TrialState.FAILED,
+                      TrialState.PRUNED):
+            trial = storage.add_trial(first.id, _running())
+            storage.finish_trial(trial.id, TrialOutcome(state=state, finished_at=1.0))
+        storage.add_trial(second.id, _running())
+
+        summaries = storage.list_studies()
+        assert [s.record.name for s in summaries] == ["first", "second", "empty"]
+        assert summaries[0].record == first
+        assert summaries[0].counts == {
+            TrialState.PENDING: 2, TrialState.RUNNING: 1, TrialState.COMPLETE: 2,
+            TrialState.FAILED: 1, TrialState.PRUNED: 1,
+        }
+        assert summaries[0].n_trials == 7
+        assert summaries[1].counts == {**dict.fromkeys(TrialState, 0), TrialState.RUNNING: 1}
+        assert summaries[2].counts == dict.fromkeys(TrialState, 0)
+        assert summaries[2].n_trials == 0
+
+    def test_delete_study_removes_it_and_its_trials(self, storage: Storage) -> None:
+        """delete_study removes the study and its trials, and nothing else."""
+        doomed = storage.create_study("doomed", {}, 0.0)
+        kept = storage.create_study("kept", {}, 1.0)
+        storage.add_trial(doomed.id, _running())
+        storage.add_trial(doomed.id, _pending())
+        kept_trial = storage.add_trial(kept.id, _running())
+
+        storage.delete_study("doomed")
+
+        with pytest.raises(StudyNotFoundError):
+            storage.get_study("doomed")
+        assert [s.record.name for s in storage.list_studies()] == ["kept"]
+        assert storage.get_trials(doomed.id) == []
+        assert storage.get_trials(kept.id) == [kept_trial]
+
+    def test_delete_missing_study_raises(self, storage: Storage) -> None:
+        """delete_study of an unknown name raises StudyNotFoundError."""
+        storage.create_study("alpha", {}, 0.0)
+        with pytest.raises(StudyNotFoundError, match="gamma"):
+            storage.delete_study("gamma")
+        assert storage.get_study("alpha").name == "alpha"
+
+    def test_name_is_free_again_after_delete(self, storage: Storage) -> None:
+        """A deleted study's name can be used again; the new study numbers from 0."""
+        old = storage.create_study("again", {"v": 1}, 0.0)
+        storage.add_trial(old.id, _running())
+        storage.delete_study("again")
+        new = storage.create_study("again", {"v": 2}, 1.0)
+        assert storage.get_study("again").spec == {"v": 2}
+        assert storage.add_trial(new.id, _running()).number == 0
+
+    def test_add_trial_to_a_missing_study_raises(self, storage: Storage) -> None:
+        """add_trial to a deleted study raises StudyNotFoundError."""
+        study = storage.create_study("doomed", {}, 0.0)
+        storage.delete_study("doomed")
+        with pytest.raises(StudyNotFoundError):
+            storage.add_trial(study.id, _running())
+
+    # ------------------------------------------------------------------ adding trials
+    def test_add_trial_numbers_count_from_zero_per_study(self, storage: Storage) -> None:
+        """Numbers count 0, 1, 2 per study; ids are unique and grow (reads use min_id)."""
+        a = storage.create_study("a", {}, 0.0)
+        b = storage.create_study("b", {}, 0.0)
+        numbers: dict[int, list[int]] = {a.id: [], b.id: []}
+        ids = []
+        for study_id in (a.id, a.id, b.id, a.id, b.id, b.id, b.id):
+            trial = storage.add_trial(study_id, _running())
+            assert trial.study_id == study_id
+            numbers[study_id].append(trial.number)
+            ids.append(trial.id)
+        assert numbers == {a.id: [0, 1, 2], b.id: [0, 1, 2, 3]}
+        assert len(set(ids)) == len(ids), "trial ids must be unique across studies"
+        assert ids == sorted(ids), "later trials get larger ids"
+
+    def test_pending_and_running_trials_share_the_numbering(self, storage: Storage) -> None:
+        """Pending and running trials are numbered in one sequence."""
+        study = storage.create_study("s", {}, 0.0)
+        states = [TrialState.PENDING, TrialState.RUNNING, TrialState.PENDING]
+        trials = [storage.add_trial(study.id, NewTrial(config={}, state=s)) for s in states]
+        assert [t.number for t in trials] == [0, 1, 2]
+        assert [t.state for t in trials] == states
+
+    def test_add_trial_returns_and_stores_every_field(self, storage: Storage) -> None:
+        """add_trial returns and stores every field; a running trial starts when created."""
+        study = storage.create_study("s", {}, 0.0)
+        new = NewTrial(
+            config=dict(AWKWARD_CONFIG), state=TrialState.RUNNING, budget=12.5, seed=2**40 + 3,
+            instance="instance-ü-7", worker="host-1:4242", created_at=1700000000.123456,
+            meta={"enqueued": False, "tags": ["a", "ß"], "nested": {"k": [1, 2.5, None]}},
+        )
+        returned = storage.add_trial(study.id, new)
+        (stored,) = storage.get_trials(study.id)
+        for trial in (returned, stored):
+            assert trial.number == 0
+            assert trial.state == TrialState.RUNNING
+            assert _same_types(trial.config, AWKWARD_CONFIG), trial.config
+            assert trial.budget == 12.5
+            assert trial.seed == 2**40 + 3
+            assert trial.instance == "instance-ü-7"
+            assert trial.worker == "host-1:4242"
+            assert trial.created_at == 1700000000.123456
+            assert trial.started_at == 1700000000.123456, "a running trial starts when created"
+            assert trial.finished_at is None
+            assert trial.values is None
+            assert trial.constraints is None
+            assert trial.error is None
+            assert _same_types(trial.meta, dict(new.meta)), trial.meta
+        assert stored == returned
+
+    def test_add_pending_trial_has_no_start_time(self, storage: Storage) -> None:
+        """A pending trial has no start time until it is claimed."""
+        study = storage.create_study("s", {}, 0.0)
+        returned = storage.add_trial(study.id, _pending(created_at=5.0))
+        (stored,) = storage.get_trials(study.id)
+        for trial in (returned, stored):
+            assert trial.state == TrialState.PENDING
+            assert trial.started_at is None
+            assert trial.created_at == 5.0
+            assert trial.meta == {}
+
+    # ------------------------------------------------------------------ claiming
+    def test_claim_pending_takes_the_oldest_first(self, storage: Storage) -> None:
+        """claim_pending runs the oldest pending trial of the study for the worker."""
+        study = storage.create_study("s", {}, 0.0)
+        other = storage.create_study("other", {}, 0.0)
+        storage.add_trial(other.id, _pending({"x": -1}))
+        storage.add_trial(study.id, _running({"x": 0}))
+        queued = [storage.add_trial(study.id, _pending({"x": i})) for i in (1, 2, 3)]
+
+        first = storage.claim_pending(study.id, "w1:1", 50.0)
+        second = storage.claim_pending(study.id, None, 51.0)
+        assert first is not None
+        assert second is not None
+        assert (first.id, first.number, first.config) == (queued[0].id, 1, {"x": 1})
+        assert (first.state, first.worker, first.started_at) == (TrialState.RUNNING, "w1:1", 50.0)
+        assert (second.id, second.worker, second.started_at) == (queued[1].id, None, 51.0)
+        stored = {t.id: t for t in storage.get_trials(study.id)}
+        assert stored[first.id] == first
+        assert stored[second.id] == second
+        assert stored[queued[2].id].state == TrialState.PENDING
+
+    def test_claim_pending_returns_none_when_nothing_waits(self, storage: Storage) -> None:
+        """claim_pending returns None when the study has no pending trial."""
+        study = storage.create_study("s", {}, 0.0)
+        other = storage.create_study("other", {}, 0.0)
+        assert storage.claim_pending(study.id, "w", 1.0) is None
+        storage.add_trial(study.id, _running())
+        storage.add_trial(other.id, _pending())
+        assert storage.claim_pending(study.id, "w", 1.0) is None
+        storage.add_trial(study.id, _pending())
+        assert storage.claim_pending(study.id, "w", 1.0) is not None
+        assert storage.claim_pending(study.id, "w", 1.0) is None
+
+    def test_claimed_trial_keeps_its_fields(self, storage: Storage) -> None:
+        """Claiming changes state, worker and start time only."""
+        study = storage.create_study("s", {}, 0.0)
+        added = storage.add_trial(study.id, NewTrial(
+            config=dict(AWKWARD_CONFIG), state=TrialState.PENDING, budget=3.0, seed=9,
+            instance="i", created_at=7.0, meta={"enqueued": True, "why": "ü"},
+        ))
+        claimed = storage.claim_pending(study.id, "host:1", 8.0)
+        assert claimed is not None
+        assert _same_types(claimed.config, AWKWARD_CONFIG)
+        assert (claimed.id, claimed.number, claimed.budget, claimed.seed, claimed.instance) == (
+            added.id, 0, 3.0, 9, "i")
+        assert (claimed.created_at, claimed.started_at) == (7.0, 8.0)
+        assert claimed.meta == {"enqueued": True, "why": "ü"}
+
+    # ------------------------------------------------------------------ finishing
+    @pytest.mark.parametrize("state", [TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED])
+    def test_finish_trial_records_the_outcome(self, storage: Storage, state: TrialState) -> None:
+        """finish_trial stores state, finish time, values, constraints and error."""
+        study = storage.create_study("s", {}, 0.0)
+        trial = storage.add_trial(study.id, _running(created_at=100.0))
+        values = {"loss": 0.25, "accuracy ✓": 0.875} if state == TrialState.COMPLETE else None
+        constraints = {"memory": 1.5} if state == TrialState.COMPLETE else None
+        error = None if state == TrialState.COMPLETE else f"{state.value}: Traceback ✗\n  line 2"
+        storage.finish_trial(trial.id, TrialOutcome(
+            state=state, finished_at=160.5, values=values, constraints=constraints, error=error,
+        ))
+        (stored,) = storage.get_trials(study.id)
+        assert stored.state == state
+        assert stored.finished_at == 160.5
+        assert stored.started_at == 100.0
+        assert stored.values == values
+        assert stored.constraints == constraints
+        assert stored.error == error
+        assert stored.meta == {}
+
+    def test_finish_trial_merges_meta(self, storage: Storage) -> None:
+        """Meta given to finish_trial is merged into the trial's meta (new keys win)."""
+        study = storage.create_study("s", {}, 0.0)
+        trial = storage.add_trial(study.id, _running(meta={"a": 1, "b": {"old": True}}))
+        storage.finish_trial(trial.id, _complete(meta={"b": {"new": [1, 2]}, "c": "ç"}))
+        (stored,) = storage.get_trials(study.id)
+        assert stored.meta == {"a": 1, "b": {"new": [1, 2]}, "c": "ç"}
+
+    def test_finish_trial_without_meta_keeps_meta(self, storage: Storage) -> None:
+        """finish_trial without meta keeps the trial's meta."""
+        study = storage.create_study("s", {}, 0.0)
+        trial = storage.add_trial(study.id, _running(meta={"a": 1}))
+        storage.finish_trial(trial.id, _complete(meta=None))
+        (stored,) = storage.get_trials(study.id)
+        assert stored.meta == {"a": 1}
+
+    def test_finish_a_claimed_trial(self, storage: Storage) -> None:
+        """A claimed trial can be finished like any running one."""
+        study = storage.create_study("s", {}, 0.0)
+        storage.add_trial(study.id, _pending())
+        claimed = storage.claim_pending(study.id, "w", 1.0)
+        assert claimed is not None
+        storage.finish_trial(claimed.id, _complete(0.5))
+        (stored,) = storage.get_trials(study.id)
+        assert (stored.state, stored.values, stored.worker) == (
+            TrialState.COMPLETE, {"loss": 0.5}, "w")
+
+    @pytest.mark.parametrize("first", [TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED])
+    def test_finishing_twice_raises_and_changes_nothing(
+        self, storage: Storage, first: TrialState
+    ) -> None:
+        """Finishing a finished trial raises TrialStateError; the trial does not change."""
+        study = storage.create_study("s", {}, 0.0)
+        trial = storage.add_trial(study.id, _running())
+        values = {"loss": 1.0} if first == TrialState.COMPLETE else None
+        storage.finish_trial(trial.id, TrialOutcome(state=first, finished_at=10.0,
+                                                    values=values, meta={"m": 1}))
+        (before,) = storage.get_trials(study.id)
+        for again in (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED):
+            with pytest.raises(TrialStateError, match=first.value) as info:
+                storage.finish_trial(trial.id, TrialOutcome(
+                    state=again, finished_at=99.0, values={"loss": 2.0}, error="late",
+                    meta={"m": 2, "extra": True},
+                ))
+            assert isinstance(info.value, RuntimeError)
+        assert storage.get_trials(study.id) == [before]
+
+    def test_finishing_a_pending_trial_raises(self, storage: Storage) -> None:
+        """Finishing a pending trial raises TrialStateError; it stays pending."""
+        study = storage.create_study("s", {}, 0.0)
+        trial = storage.add_trial(study.id, _pending())
+        with pytest.raises(TrialStateError, match="pending"):
+            storage.finish_trial(trial.id, _complete(meta={"m": 1}))
+        (stored,) = storage.get_trials(study.id)
+        assert (stored.state, stored.values, stored.meta) == (TrialState.PENDING, None, {})
+        assert storage.claim_pending(study.id, "w", 1.0) is not None
+
+    def test_finishing_a_missing_trial_raises(self, storage: Storage) -> None:
+        """Finishing an unknown trial id raises TrialStateError."""
+        study = storage.create_study("s", {}, 0.0)
+        trial = storage.add_trial(study.id, _running())
+        with pytest.raises(TrialStateError):
+            storage.finish_trial(trial.id + 1000, _complete())
+
+    # ------------------------------------------------------------------ reading trials
+    def test_get_trials_orders_by_id_and_filters_by_min_id(self, storage: Storage) -> None:
+        """get_trials returns the study's trials by id, from min_id on."""
+        a = storage.create_study("a", {}, 0.0)
+        b = storage.create_study("b", {}, 0.0)
+        mine: list[Trial] = []
+        for i in range(6):
+            mine.append(storage.add_trial(a.id, _running({"i": i})))
+            storage.add_trial(b.id, _running({"i": -i}))
+        storage.finish_trial(mine[1].id, _complete())
+        storage.finish_trial(mine[4].id, TrialOutcome(TrialState.FAILED, 1.0, error="x"))
+        ids = [t.id for t in mine]
+
+        assert [t.id for t in storage.get_trials(a.id)] == ids
+        assert [t.config["i"] for t in storage.get_trials(a.id)] == list(range(6))
+        assert [t.id for t in storage.get_trials(a.id, min_id=0)] == ids
+        assert [t.id for t in storage.get_trials(a.id, min_id=ids[2])] == ids[2:]
+        assert [t.id for t in storage.get_trials(a.id, min_id=ids[2] + 1)] == ids[3:]
+        assert [t.id for t in storage.get_trials(a.id, min_id=ids[-1])] == ids[-1:]
+        assert storage.get_trials(a.id, min_id=ids[-1] + 1) == []
+        assert all(t.study_id == b.id for t in storage.get_trials(b.id))
+
+    def test_get_trials_of_a_study_without_trials_is_empty(self, storage: Storage) -> None:
+        """get_trials of a study without trials is an empty list."""
+        study = storage.create_study("s", {}, 0.0)
+        assert storage.get_trials(study.id) == []
+
+    # ------------------------------------------------------------------ copies
+    def test_records_are_copies(self, storage: Storage) -> None:
+        """Study records handed in or out are copies of what is stored."""
+        spec = copy.deepcopy(_STUDY_SPEC)
+        created = storage.create_study("s", spec, 0.0)
+        spec["objectives"].append({"name": "added later"})
+        spec["seed"] = 99
+        created.spec["objectives"].append({"name": "from create_study"})
+        created.spec["extra"] = 1
+        storage.get_study("s").spec["seed"] = -1
+        storage.list_studies()[0].record.spec["seed"] = -2
+        assert storage.get_study("s").spec == _STUDY_SPEC
+        assert storage.list_studies()[0].record.spec == _STUDY_SPEC
+
+    def test_trials_are_copies(self, storage: Storage) -> None:
+        """Trials, configs, outcomes and meta handed in or out are copies."""
+        study = storage.create_study("s", {}, 0.0)
+        config = {"x": 1, "y": "a"}
+        meta: dict[str, Any] = {"tags": ["keep"]}
+        added = storage.add_trial(study.id, NewTrial(config=config, meta=meta))
+        config["x"] = 2
+        meta["tags"].append("no")
+        added.config["x"] = 3
+        added.meta["new"] = True
+        added.state = TrialState.COMPLETE
+
+        values = {"loss": 1.0}
+        outcome_meta: dict[str, Any] = {"seen": ["once"]}
+        storage.finish_trial(added.id, TrialOutcome(TrialState.COMPLETE, 5.0, values=values,
+                                                    constraints={"c": 0.0}, meta=outcome_meta))
+        values["loss"] = 9.0
+        outcome_meta["seen"].append("twice")
+
+        read = storage.get_trials(study.id)[0]
+        read.config["x"] = 4
+        read.meta["tags"].append("no")
+        assert read.values is not None
+        read.values["loss"] = 8.0
+        assert read.constraints is not None
+        read.constraints["c"] = 7.0
+        read.state = TrialState.FAILED
+
+        (stored,) = storage.get_trials(study.id)
+        assert stored.config == {"x": 1, "y": "a"}
+        assert stored.meta == {"tags": ["keep"], "seen": ["once"]}
+        assert stored.values == {"loss": 1.0}
+        assert stored.constraints == {"c": 0.0}
+        assert stored.state == TrialState.COMPLETE
+
+    def test_claimed_trials_are_copies(self, storage: Storage) -> None:
+        """The trial claim_pending returns is a copy."""
+        study = storage.create_study("s", {}, 0.0)
+        storage.add_trial(study.id, _pending({"x": 1}, meta={"m": [1]}))
+        claimed = storage.claim_pending(study.id, "w", 1.0)
+        assert claimed is not None
+        claimed.config["x"] = 2
+        claimed.meta["m"].append(2)
+        claimed.state = TrialState.PENDING
+        (stored,) = storage.get_trials(study.id)
+        assert (stored.config, stored.meta, stored.state) == (
+            {"x": 1}, {"m": [1]}, TrialState.RUNNING)
+        assert storage.claim_pending(study.id, "w", 1.0) is None
+
+    # ------------------------------------------------------------------ concurrency
+    def test_concurrent_add_trial_never_shares_a_number(self, storage: Storage) -> None:
+        """Threads adding trials at once never share a number or an id."""
+        a = storage.create_study("a", {}, 0.0)
+        b = storage.create_study("b", {}, 0.0)
+        per = self.trials_per_thread
+
+        def work(k: int) -> list[Trial]:
+            return [storage.add_trial(a.id if (k + j) % 2 else b.id, _running({"k": k, "j": j}))
+                    for j in range(per)]
+
+        added = [t for batch in _together(self.n_threads, work) for t in batch]
+        assert len({t.id for t in added}) == len(added), "a trial id was handed out twice"
+        for study in (a, b):
+            numbers = sorted(t.number for t in added if t.study_id == study.id)
+            assert numbers == list(range(len(numbers))), "numbers must be 0..n-1, no repeats"
+            stored = {t.id: t for t in storage.get_trials(study.id)}
+            assert {t.id: (t.number, t.config) for t in added if t.study_id == study.id} == {
+                i: (t.number, t.config) for i, t in stored.items()}
+        assert len(added) == self.n_threads * per
+
+    def test_concurrent_claims_never_take_a_trial_twice(self, storage: Storage) -> None:
+        """Threads claiming at once take every pending trial exactly once."""
+        study = storage.create_study("s", {}, 0.0)
+        total = self.n_threads * self.trials_per_thread
+        queued = {storage.add_trial(study.id, _pending({"i": i})).id for i in range(total)}
+
+        def work(k: int) -> list[Trial]:
+            claimed = []
+            while (trial := storage.claim_pending(study.id, f"w{k}", float(k))) is not None:
+                claimed.append(trial)
+            return claimed
+
+        batches = _together(self.n_threads, work)
+        claimed = [t for batch in batches for t in batch]
+        assert sorted(t.id for t in claimed) == sorted(queued), "claimed twice or never"
+        stored = {t.id: t for t in storage.get_trials(study.id)}
+        for k, batch in enumerate(batches):
+            for trial in batch:
+                assert stored[trial.id].state == TrialState.RUNNING
+                assert stored[trial.id].worker == f"w{k}", "the claim was overwritten"
+
+    def test_concurrent_add_claim_and_finish(self, storage: Storage) -> None:
+        """Threads adding, claiming and finishing at once lose nothing.
+
+        Each thread adds a pending trial, then claims one. Under contention a claim may
+        come back empty while others are claiming (``SKIP LOCKED`` skips the rows they
+        hold), so the thread tries again; every trial must end claimed exactly once.
+        """
+        study = storage.create_study("s", {}, 0.0)
+        per = self.trials_per_thread
+
+        def work(k: int) -> list[int]:
+            finished = []
+            for j in range(per):
+                storage.add_trial(study.id, _pending({"k": k, "j": j}))
+                for _ in range(1000):
+                    trial = storage.claim_pending(study.id, f"w{k}", 1.0)
+                    if trial is not None:
+                        break
+                    time.sleep(0.001)
+                else:
+                    pytest.fail("a pending trial was added, but 1000 claims found none")
+                storage.finish_trial(trial.id, _complete(float(k)))
+                finished.append(trial.id)
+            return finished
+
+        finished = [i for batch in _together(self.n_threads, work) for i in batch]
+        assert len(set(finished)) == len(finished) == self.n_threads * per
+        assert storage.claim_pending(study.id, "w", 1.0) is None
+        trials = storage.get_trials(study.id)
+        assert sorted(t.number for t in trials) == list(range(len(finished)))
+        assert all(t.state == TrialState.COMPLETE for t in trials)
+
+    # ------------------------------------------------------------------ two handles
+    def test_a_second_handle_sees_every_write(self, storage: Storage) -> None:
+        """A second handle sees every write once the call has returned."""
+        with self._second_handle(storage) as other:
+            study = storage.create_study("s", {"v": 1}, 0.0)
+            trial = storage.add_trial(study.id, _running())
+            storage.finish_trial(trial.id, _complete(0.5, meta={"done": True}))
+            assert other.get_study("s") == study
+            assert other.get_trials(study.id) == storage.get_trials(study.id)
+            with pytest.raises(TrialStateError):
+                other.finish_trial(trial.id, _complete())
+            with pytest.raises(DuplicateStudyError):
+                other.create_study("s", {}, 1.0)
+
+    def test_two_handles_never_share_a_number_or_a_claim(self, storage: Storage) -> None:
+        """Two handles used at once never share a number or a claimed trial."""
+        with self._second_handle(storage) as other:
+            study = storage.create_study("s", {}, 0.0)
+            per = self.trials_per_thread
+            handles = [storage, other]
+            for i in range(per * 2):
+                storage.add_trial(study.id, _pending({"i": i}))
+
+            def work(k: int) -> tuple[list[int], list[int]]:
+                handle = handles[k % 2]
+                added = [handle.add_trial(study.id, _running({"k": k})).number
+                         for _ in range(per // 2)]
+                claimed = []
+                while (trial := handle.claim_pending(study.id, f"w{k}", 1.0)) is not None:
+                    claimed.append(trial.id)
+                return added, claimed
+
+            results = _together(4, work)
+            numbers = [n for added, _ in results for n in added]
+            claimed = [i for _, ids in results for i in ids]
+            assert len(set(numbers)) == len(numbers)
+            assert len(set(claimed)) == len(claimed) == per * 2
+            trials = storage.get_trials(study.id)
+            assert sorted(t.number for t in trials) == list(range(len(trials)))

@@ -1,0 +1,115 @@
+"""``hyperpilot studies list|show|export|delete`` on a storage filled by ``run``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import hyperpilot as hp
+
+
+def _rows(table_text: str) -> list[list[str]]:
+    """Split a plain-text table into rows of cells (header first, rule line dropped)."""
+    lines = [line for line in table_text.splitlines() if line.strip()]
+    return [line.split() for line in lines if not set(line.replace(" ", "")) <= {"-"}]
+
+
+def test_list_shows_every_study(cli: Any, filled: str) -> None:
+    result = cli("studies", "list", "--storage", filled)
+    assert result.code == 0, result.err
+    rows = _rows(result.out)
+    assert rows[0] == ["name", "created", "complete", "failed", "pruned", "running", "pending",
+                       "best", "optimizer"]
+    by_name = {row[0]: row for row in rows[1:]}
+    assert set(by_name) == {"quad", "mo"}
+    # created is "YYYY-MM-DD HH:MM": two cells after splitting on spaces
+    assert by_name["quad"][3:8] == ["6", "0", "0", "0", "0"]
+    best = hp.load_study("quad", filled).best_trial.value
+    assert by_name["quad"][8:] == [f"{best:.6g}", "(min)", "sobol"]
+    assert by_name["mo"][3] == "4"
+    assert by_name["mo"][8:11] == ["front", "of", str(len(hp.load_study("mo", filled).best_trials))]
+
+
+def test_show_describes_the_study(cli: Any, filled: str) -> None:
+    result = cli("studies", "show", "quad", "--storage", filled, "--top", "3")
+    assert result.code == 0, result.err
+    out = result.out
+    assert out.startswith(f"study 'quad' in {filled}\n")
+    assert "objectives   value (minimize)\n" in out
+    assert "trials       6 (6 complete, 0 failed)\n" in out
+    assert "space        3 hyperparameters\n" in out
+    assert "  x     float       [-5, 5]\n" in out
+    assert "  n     int         [1, 4]  active if kind = b\n" in out
+    study = hp.load_study("quad", filled)
+    best = study.best_trial
+    assert f"best value: {best.value:.6g} (trial {best.number}, minimize)" in out
+    top = out[out.index("top 3 of 6 complete trials (by value):"):].splitlines()[1:]
+    rows = _rows("\n".join(top))
+    assert rows[0][:2] == ["trial", "value"] and rows[0][-1] == "seconds"
+    values = sorted(t.value for t in study.trials if t.value is not None)[:3]
+    assert [float(row[1]) for row in rows[1:]] == pytest.approx(values, rel=1e-5)
+
+
+def test_show_multi_objective_with_constraint(cli: Any, filled: str) -> None:
+    result = cli("studies", "show", "mo", "--storage", filled)
+    assert result.code == 0, result.err
+    assert "objectives   loss (minimize), cost (minimize)\n" in result.out
+    assert "constraints  mem <= 0.8\n" in result.out
+    front = hp.load_study("mo", filled).best_trials
+    assert f"Pareto front: {len(front)} trial" in result.out
+    assert "(feasible first, then by loss):" in result.out
+    header = next(line for line in result.out.splitlines() if line.startswith("trial "))
+    assert header.split() == ["trial", "loss", "cost", "mem", "x", "pareto", "seconds"]
+
+
+def test_export_csv_to_stdout(cli: Any, filled: str) -> None:
+    result = cli("studies", "export", "quad", "--storage", filled, "--format", "csv")
+    assert result.code == 0, result.err
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    assert len(rows) == 6
+    assert {"number", "state", "objective.value", "config.x", "config.kind", "config.n",
+            "duration"} <= set(rows[0])
+    trials = hp.load_study("quad", filled).trials
+    for row, trial in zip(rows, trials, strict=True):
+        assert int(row["number"]) == trial.number
+        assert row["state"] == "complete"
+        assert float(row["objective.value"]) == pytest.approx(trial.value)
+        assert float(row["config.x"]) == pytest.approx(trial.config["x"])
+
+
+def test_export_json_to_file(cli: Any, filled: str, tmp_path: Path) -> None:
+    target = tmp_path / "mo.json"
+    result = cli("studies", "export", "mo", "--storage", filled, "--format", "json",
+                 "--output", target)
+    assert result.code == 0, result.err
+    assert result.out == ""
+    assert result.err == f"wrote 4 trials of study 'mo' to {target} (json)\n"
+    document = json.loads(target.read_text())
+    assert document["study"]["name"] == "mo"
+    spec = document["study"]["spec"]
+    assert spec["objectives"] == [{"name": "loss", "direction": "minimize"},
+                                  {"name": "cost", "direction": "minimize"}]
+    assert hp.Space.from_json(spec["space"]) == hp.load_study("mo", filled).space
+    trials = document["trials"]
+    assert len(trials) == 4
+    assert set(trials[0]) >= {"id", "number", "state", "config", "values", "constraints",
+                              "error", "worker", "started_at", "finished_at", "duration", "meta"}
+    assert all(t["state"] == "complete" and set(t["values"]) == {"loss", "cost"}
+               for t in trials)
+    assert trials[0]["constraints"] == {"mem": trials[0]["config"]["x"]}
+
+
+def test_delete_needs_yes_then_removes(cli: Any, quad: Path, storage: str) -> None:
+    assert cli("run", quad, "--trials", "2", "--storage", storage, "--no-progress").code == 0
+    refused = cli("studies", "delete", "quad", "--storage", storage)
+    assert refused.code == 2
+    assert refused.err == "hyperpilot: error: refusing to delete study 'quad' without --yes\n"
+    done = cli("studies", "delete", "quad", "--storage", storage, "--yes")
+    assert done.code == 0, done.err
+    assert done.out == f"deleted study 'quad' and its 2 trials from {storage}\n"
+    assert cli("studies", "list", "--storage", storage).out == f"no studies in {storage}\n"
