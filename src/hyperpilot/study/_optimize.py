@@ -10,13 +10,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hyperpilot.exceptions import (
-    HyperpilotError,
     OptimizerError,
     TooManyFailuresError,
     TrialTimeoutError,
 )
 from hyperpilot.execution._limits import can_time_limit, time_limit
-from hyperpilot.trial._objectives import normalize_result
 from hyperpilot.trial._trial import Trial, TrialState
 
 if TYPE_CHECKING:
@@ -136,19 +134,15 @@ def _evaluate(study: Study, objective: Callable[..., Any], trial: Trial,
     try:
         with time_limit(trial_timeout):
             result = objective(dict(trial.config), **kwargs)
-        values, constraints, meta = normalize_result(result, study.objectives, study.constraints)
     except TrialPruned as exc:
         return study.tell(trial, state=TrialState.PRUNED, error=str(exc) or None)
     except TrialTimeoutError as exc:
         return study.tell(trial, state=TrialState.FAILED, error=str(exc))
-    except HyperpilotError as exc:
-        return study.tell(trial, state=TrialState.FAILED, error=f"invalid result: {exc}")
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             study.tell(trial, state=TrialState.FAILED,
                        error=f"interrupted ({type(exc).__name__}) while running")
             raise
         return study.tell(trial, state=TrialState.FAILED, error=format_error(exc))
-    from hyperpilot.trial._objectives import Result
-
-    return study.tell(trial, Result(values, constraints, meta))
+    # tell() fails the trial with the reason if the result is not valid.
+    return study.tell(trial, result, state=TrialState.COMPLETE)
