@@ -31,6 +31,7 @@ from hyperpilot.exceptions import (
 )
 from hyperpilot.optimizers import (
     OPTIMIZERS,
+    BayesianOptimizer,
     History,
     Optimizer,
     Proposal,
@@ -52,11 +53,12 @@ from hyperpilot.space import (
     ne,
 )
 from hyperpilot.storage import InMemoryStorage, Storage, get_storage
-from hyperpilot.study import Study, TrialPruned, create_study, load_study
+from hyperpilot.study import Study, TrialPruned, create_study, load_study, run_worker
 from hyperpilot.trial import Constraint, Objective, Result, Trial, TrialState
 
 __all__ = [
     "OPTIMIZERS",
+    "BayesianOptimizer",
     "Categorical",
     "ConfigurationError",
     "Constant",
@@ -102,4 +104,5 @@ __all__ = [
     "lt",
     "make_optimizer",
     "ne",
+    "run_worker",
 ]

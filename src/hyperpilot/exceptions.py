@@ -36,6 +36,10 @@ class TrialStateError(HyperpilotError, RuntimeError):
     """A trial was used in a way its state does not allow (e.g. told twice)."""
 
 
+class StudyFullError(HyperpilotError, RuntimeError):
+    """A trial was not added: the study already holds the number of trials asked for."""
+
+
 class StorageError(HyperpilotError, RuntimeError):
     """A storage cannot be opened, read or written."""
 
@@ -71,11 +75,20 @@ class MissingDependencyError(HyperpilotError, ImportError):
     """An optional dependency is needed but not installed."""
 
 
+class BenchmarkError(HyperpilotError, ValueError):
+    """A benchmark suite, problem, budget or results file is invalid."""
+
+
+_PACKAGES = {"sklearn": "scikit-learn", "psycopg": "psycopg[binary]", "ConfigSpace": "ConfigSpace"}
+
+
 def require(module: str, extra: str) -> None:
     """Raise :class:`MissingDependencyError` with an install hint if *module* is absent."""
     import importlib.util
 
     if importlib.util.find_spec(module) is None:
+        package = _PACKAGES.get(module, module)
         raise MissingDependencyError(
-            f"this feature needs the package {module!r}: pip install 'hyperpilot[{extra}]'"
+            f"this feature needs the package {package!r} (import {module!r}): "
+            f"pip install 'hyperpilot[{extra}]'"
         )

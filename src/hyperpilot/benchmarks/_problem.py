@@ -34,6 +34,7 @@ class Problem(ABC):
     Attributes:
         name: unique across all suites, e.g. ``"bbob-f01-d05-i01"`` or ``"ml-svm-digits"``.
         family: ``"bbob"``, ``"ml"``, ``"mf"`` or ``"mo"``.
+
     """
 
     family: ClassVar[str] = ""
@@ -64,6 +65,7 @@ class Problem(ABC):
             budget: for multi-fidelity problems, where on :attr:`fidelity` to evaluate;
                 ``None`` means the full budget.
             seed: the tuning seed (cross-validation split, model seed).
+
         """
 
     def test(self, config: Config, *, seed: int) -> dict[str, float]:

@@ -13,7 +13,7 @@ import sys
 from typing import NoReturn
 
 from hyperpilot import __version__
-from hyperpilot.cli import _run, _studies
+from hyperpilot.cli import _bench, _run, _studies, _worker
 from hyperpilot.cli._common import (
     EXIT_INTERRUPTED,
     EXIT_RUNTIME,
@@ -37,6 +37,7 @@ examples:
   hyperpilot studies list
   hyperpilot studies show tune_svm --top 5
   hyperpilot studies export tune_svm --format json --output tune_svm.json
+  hyperpilot bench run --suite quick --optimizers random,optuna-tpe --trials 30
 
 'hyperpilot COMMAND --help' describes each command.
 """
@@ -59,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _run.add_parser(commands)
     _studies.add_parser(commands)
+    _bench.add_parser(commands)
+    _worker.add_parser(commands)
     return parser
 
 

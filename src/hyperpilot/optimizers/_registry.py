@@ -9,9 +9,16 @@ from hyperpilot.exceptions import OptimizerError
 from hyperpilot.optimizers._base import Optimizer
 from hyperpilot.optimizers._random import RandomOptimizer
 from hyperpilot.optimizers._sobol import SobolOptimizer
+from hyperpilot.optimizers.bo._bo import (
+    BayesianOptimizer,
+    GPBayesianOptimizer,
+    RFBayesianOptimizer,
+)
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.name: cls for cls in (RandomOptimizer, SobolOptimizer)
+    cls.name: cls
+    for cls in (RandomOptimizer, SobolOptimizer, BayesianOptimizer, GPBayesianOptimizer,
+                RFBayesianOptimizer)
 }
 
 

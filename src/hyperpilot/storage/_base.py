@@ -1,4 +1,4 @@
-"""The storage interface: eight methods that every backend implements.
+"""The storage interface: nine methods that every backend implements.
 
 A storage holds studies and their trials. Its rules, checked by the shared contract suite
 in :mod:`hyperpilot.testing.storage`:
@@ -9,13 +9,17 @@ in :mod:`hyperpilot.testing.storage`:
   are never handed out twice, even to concurrent processes.
 * Finished trials (complete, failed, pruned) never change again; finishing a trial that is
   not running raises :class:`~hyperpilot.exceptions.TrialStateError`.
+* A trial added with ``NewTrial.max_trials`` is stored only while the study holds fewer
+  trials than that (checked and inserted atomically), else
+  :class:`~hyperpilot.exceptions.StudyFullError` is raised: independent workers share a
+  target count this way without ever overshooting it.
 * Reads return copies: changing a returned object never changes the storage.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +51,12 @@ class StudySummary:
 
 @dataclass(frozen=True)
 class NewTrial:
-    """What a caller gives :meth:`Storage.add_trial`; the storage assigns id and number."""
+    """What a caller gives :meth:`Storage.add_trial`; the storage assigns id and number.
+
+    ``heartbeat_at`` marks a running trial whose process will send heartbeats (see
+    :meth:`Storage.heartbeat`); ``max_trials`` makes the insert conditional (see the module
+    docstring).
+    """
 
     config: dict[str, Any]
     state: TrialState = TrialState.RUNNING
@@ -57,6 +66,8 @@ class NewTrial:
     worker: str | None = None
     created_at: float = 0.0
     meta: Mapping[str, Any] = field(default_factory=dict)
+    heartbeat_at: float | None = None
+    max_trials: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +105,11 @@ class Storage(ABC):
 
     @abstractmethod
     def add_trial(self, study_id: int, trial: NewTrial) -> Trial:
-        """Store a new pending or running trial and return it with its id and number."""
+        """Store a new pending or running trial and return it with its id and number.
+
+        Raise StudyFullError, storing nothing, if ``trial.max_trials`` is set and the study
+        already holds that many trials (in any state).
+        """
 
     @abstractmethod
     def claim_pending(self, study_id: int, worker: str | None, started_at: float) -> Trial | None:
@@ -114,6 +129,13 @@ class Storage(ABC):
     @abstractmethod
     def get_trials(self, study_id: int, *, min_id: int = 0) -> list[Trial]:
         """Return the study's trials with ``id >= min_id``, ordered by id."""
+
+    @abstractmethod
+    def heartbeat(self, trial_ids: Sequence[int], at: float) -> None:
+        """Set ``heartbeat_at`` to *at* for those of *trial_ids* that are running.
+
+        Trials that are not running (finished meanwhile, pending, unknown) are left alone.
+        """
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release connections; the storage must not be used afterwards."""

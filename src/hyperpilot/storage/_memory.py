@@ -6,9 +6,15 @@ import bisect
 import collections
 import copy
 import threading
+from collections.abc import Sequence
 from typing import Any
 
-from hyperpilot.exceptions import DuplicateStudyError, StudyNotFoundError, TrialStateError
+from hyperpilot.exceptions import (
+    DuplicateStudyError,
+    StudyFullError,
+    StudyNotFoundError,
+    TrialStateError,
+)
 from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, StudySummary, TrialOutcome
 from hyperpilot.trial._trial import Trial, TrialState
 
@@ -21,7 +27,7 @@ def _copy(trial: Trial) -> Trial:
         constraints=None if trial.constraints is None else dict(trial.constraints),
         error=trial.error, worker=trial.worker, created_at=trial.created_at,
         started_at=trial.started_at, finished_at=trial.finished_at,
-        meta=copy.deepcopy(trial.meta) if trial.meta else {},
+        meta=copy.deepcopy(trial.meta) if trial.meta else {}, heartbeat_at=trial.heartbeat_at,
     )
 
 
@@ -87,13 +93,20 @@ class InMemoryStorage(Storage):
             if study_id not in self._trials:
                 raise StudyNotFoundError(f"no study with id {study_id} in memory")
             trials = self._trials[study_id]
+            if trial.max_trials is not None and len(trials) >= trial.max_trials:
+                raise StudyFullError(
+                    f"study id {study_id} already holds {len(trials)} trials "
+                    f"(limit {trial.max_trials})"
+                )
+            running = trial.state == TrialState.RUNNING
             stored = Trial(
                 id=self._next_trial_id, number=len(trials), study_id=study_id,
                 config=dict(trial.config), state=trial.state, budget=trial.budget,
                 seed=trial.seed, instance=trial.instance, worker=trial.worker,
                 created_at=trial.created_at,
-                started_at=trial.created_at if trial.state == TrialState.RUNNING else None,
+                started_at=trial.created_at if running else None,
                 meta=copy.deepcopy(dict(trial.meta)) if trial.meta else {},
+                heartbeat_at=trial.heartbeat_at if running else None,
             )
             self._next_trial_id += 1
             trials.append(stored)
@@ -134,3 +147,10 @@ class InMemoryStorage(Storage):
             trials = self._trials.get(study_id, [])
             start = bisect.bisect_left(trials, min_id, key=lambda t: t.id)
             return [_copy(t) for t in trials[start:]]
+
+    def heartbeat(self, trial_ids: Sequence[int], at: float) -> None:
+        with self._lock:
+            for trial_id in trial_ids:
+                trial = self._by_id.get(trial_id)
+                if trial is not None and trial.state == TrialState.RUNNING:
+                    trial.heartbeat_at = at

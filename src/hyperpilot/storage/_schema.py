@@ -50,6 +50,7 @@ trials = sa.Table(
     sa.Column("started_at", sa.Float),
     sa.Column("finished_at", sa.Float),
     sa.Column("meta", sa.Text),
+    sa.Column("heartbeat_at", sa.Float),
     sa.UniqueConstraint("study_id", "number", name="uq_hp_trials_study_number"),
     sa.Index("ix_hp_trials_study_state", "study_id", "state"),
     sqlite_autoincrement=True,

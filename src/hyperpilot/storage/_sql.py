@@ -17,7 +17,7 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,6 +29,7 @@ from hyperpilot.exceptions import (
     MissingDependencyError,
     SchemaVersionError,
     StorageError,
+    StudyFullError,
     StudyNotFoundError,
     TrialStateError,
     require,
@@ -52,7 +53,8 @@ def _loads(text: str | None) -> Any:
 
 _CLAIM_ATTEMPTS = 20
 _INSERT_COLUMNS = ("state", "config", "budget", "seed", "instance", "worker", "created_at",
-                   "started_at", "meta")
+                   "started_at", "meta", "heartbeat_at")
+_HEARTBEAT_CHUNK = 500
 _FINISH_COLUMNS = ("state", "finished_at", "vals", "constraint_vals", "error")
 
 
@@ -83,6 +85,7 @@ def _row_to_trial(row: Any) -> Trial:
         values=_loads(row.vals), constraints=_loads(row.constraint_vals), error=row.error,
         worker=row.worker, created_at=row.created_at, started_at=row.started_at,
         finished_at=row.finished_at, meta=_loads(row.meta) or {},
+        heartbeat_at=row.heartbeat_at,
     )
 
 
@@ -141,6 +144,24 @@ class SQLStorage(Storage):
             .values(
                 study_id=sa.bindparam("sid"), number=next_number,
                 **{k: sa.bindparam(k) for k in _INSERT_COLUMNS},
+            )
+            .returning(c.id, c.number),
+            dialect,
+        )
+        # The same insert, made only while the study holds fewer than :limit trials.
+        numbered = (
+            sa.select(sa.func.coalesce(sa.func.max(c.number) + 1, 0).label("n"))
+            .where(c.study_id == sa.bindparam("sid", type_=sa.Integer))
+            .subquery()
+        )
+        self._insert_trial_limited = _Statement(
+            trials.insert()
+            .from_select(
+                ["study_id", "number", *_INSERT_COLUMNS],
+                sa.select(
+                    sa.bindparam("sid", type_=sa.Integer), numbered.c.n,
+                    *(sa.bindparam(k, type_=c[k].type) for k in _INSERT_COLUMNS),
+                ).where(numbered.c.n < sa.bindparam("limit", type_=sa.Integer)),
             )
             .returning(c.id, c.number),
             dialect,
@@ -342,14 +363,20 @@ class SQLStorage(Storage):
 
     # ------------------------------------------------------------------ trials
     def add_trial(self, study_id: int, trial: NewTrial) -> Trial:
-        started = trial.created_at if trial.state == TrialState.RUNNING else None
+        running = trial.state == TrialState.RUNNING
+        started = trial.created_at if running else None
+        beat = trial.heartbeat_at if running else None
         meta = dict(trial.meta) if trial.meta else {}
-        params = {
+        params: dict[str, Any] = {
             "sid": study_id, "state": trial.state.value, "config": _dumps(trial.config),
             "budget": trial.budget, "seed": trial.seed, "instance": trial.instance,
             "worker": trial.worker, "created_at": trial.created_at, "started_at": started,
-            "meta": _dumps(meta) if meta else None,
+            "meta": _dumps(meta) if meta else None, "heartbeat_at": beat,
         }
+        insert = self._insert_trial
+        if trial.max_trials is not None:
+            insert = self._insert_trial_limited
+            params["limit"] = trial.max_trials
         with self._driver(write=True) as cursor:
             if not self._is_sqlite:
                 # Serialize numbering per study; SQLite's BEGIN IMMEDIATE already does.
@@ -357,17 +384,23 @@ class SQLStorage(Storage):
                 if cursor.fetchone() is None:
                     raise StudyNotFoundError(f"no study with id {study_id} in {_safe(self.url)}")
             try:
-                self._insert_trial.run(cursor, params)
+                insert.run(cursor, params)
             except self._dbapi.IntegrityError:
                 raise StudyNotFoundError(
                     f"no study with id {study_id} in {_safe(self.url)}"
                 ) from None
             row = cursor.fetchone()
+        if row is None:
+            raise StudyFullError(
+                f"study id {study_id} in {_safe(self.url)} already holds "
+                f"{trial.max_trials} trials (the limit given)"
+            )
         trial_id, number = row
         return Trial(
             id=int(trial_id), number=number, study_id=study_id, config=dict(trial.config),
             state=trial.state, budget=trial.budget, seed=trial.seed, instance=trial.instance,
             worker=trial.worker, created_at=trial.created_at, started_at=started, meta=meta,
+            heartbeat_at=beat,
         )
 
     def claim_pending(self, study_id: int, worker: str | None, started_at: float) -> Trial | None:
@@ -421,6 +454,19 @@ class SQLStorage(Storage):
             query = query.where(trials.c.id >= min_id)
         with self._read() as conn:
             return [_row_to_trial(row) for row in conn.execute(query)]
+
+    def heartbeat(self, trial_ids: Sequence[int], at: float) -> None:
+        ids = sorted({int(i) for i in trial_ids})
+        if not ids:
+            return
+        with self._write() as conn:
+            for start in range(0, len(ids), _HEARTBEAT_CHUNK):
+                conn.execute(
+                    trials.update()
+                    .where(trials.c.id.in_(ids[start:start + _HEARTBEAT_CHUNK]),
+                           trials.c.state == TrialState.RUNNING.value)
+                    .values(heartbeat_at=at)
+                )
 
 
 def _make_engine(url: str, kwargs: dict[str, Any]) -> Engine:

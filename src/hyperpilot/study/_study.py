@@ -6,8 +6,8 @@ import logging
 import os
 import secrets
 import socket
+import threading
 import time
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,15 +17,19 @@ from hyperpilot import __version__
 from hyperpilot.exceptions import (
     DuplicateStudyError,
     HyperpilotError,
+    StudyFullError,
     StudyMismatchError,
     TrialStateError,
 )
+from hyperpilot.execution._call import format_error
+from hyperpilot.execution._heartbeat import DEFAULT_INTERVAL
 from hyperpilot.optimizers._base import History, Optimizer
 from hyperpilot.optimizers._registry import make_optimizer
 from hyperpilot.space._params import Hyperparameter
 from hyperpilot.space._space import Space
 from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, TrialOutcome
 from hyperpilot.storage._url import get_storage
+from hyperpilot.study._abandoned import abandoned_reason
 from hyperpilot.trial._objectives import (
     Constraint,
     Objective,
@@ -77,9 +81,20 @@ class Study:
     """A study: ask for configurations, tell their results, read the best.
 
     Create one with :func:`create_study` or reopen one with :func:`load_study`.
+
+    Args:
+        storage: where the trials live.
+        record: the stored study.
+        optimizer: proposes configurations.
+        independent: this handle is one of several processes that propose for the study
+            independently (:func:`run_worker`): the optimizer then draws from a random
+            stream of its own, so that two workers never propose the same configuration.
+            Such runs are not bit-reproducible; a single process with the same seed is.
+
     """
 
-    def __init__(self, *, storage: Storage, record: StudyRecord, optimizer: Optimizer) -> None:
+    def __init__(self, *, storage: Storage, record: StudyRecord, optimizer: Optimizer,
+                 independent: bool = False) -> None:
         self.storage = storage
         self.record = record
         self.optimizer = optimizer
@@ -93,8 +108,17 @@ class Study:
         )
         self.seed: int = int(spec["seed"])
         self._cache = _TrialCache(storage, record.id)
-        self._next_number = 0
+        self._next_number: int | None = None
         self._running: dict[int, Trial] = {}
+        self.independent = independent
+        self._proposal_seed = self.seed
+        if independent:
+            salt = secrets.randbits(63)
+            self._proposal_seed = int(
+                np.random.SeedSequence([self.seed, salt]).generate_state(1, np.uint64)[0] >> 1
+            )
+        self._reap_lock = threading.Lock()
+        self._reap_from = 0
 
     @property
     def name(self) -> str:
@@ -111,10 +135,16 @@ class Study:
 
     # ------------------------------------------------------------------ ask / tell
     def history(self) -> History:
-        """What the optimizer sees now (trials are read lazily)."""
+        """What the optimizer sees now (trials are read lazily).
+
+        ``number`` is the number the next trial will get when this process is the only one
+        adding trials; an independent worker's ``seed`` is its own stream's.
+        """
+        if self._next_number is None:  # first ask: continue the numbering of the storage
+            self._next_number = max((t.number for t in self._cache.load()), default=-1) + 1
         return History(
             space=self.space, objectives=self.objectives, constraints=self.constraints,
-            number=self._next_number, seed=self.seed, load=self._cache.load,
+            number=self._next_number, seed=self._proposal_seed, load=self._cache.load,
         )
 
     def ask(self) -> Trial:
@@ -122,16 +152,38 @@ class Study:
 
         ``trial.config`` holds the active hyperparameters; report with :meth:`tell`.
         """
+        trial = self._start()
+        assert trial is not None
+        return trial
+
+    def _start(self, *, heartbeat_interval: float | None = None,
+               max_trials: int | None = None) -> Trial | None:
+        """:meth:`ask` for the optimize loops.
+
+        With *heartbeat_interval* the trial carries its first heartbeat (the loop beats
+        on); with *max_trials* no trial is added once the study holds that many, and
+        ``None`` is returned.
+        """
         now = time.time()
+        beat = now if heartbeat_interval is not None else None
         trial = self.storage.claim_pending(self.id, worker_id(), now)
         if trial is None:
             proposal = self.optimizer.ask(self.history())
-            trial = self.storage.add_trial(self.id, NewTrial(
-                config=proposal.config, budget=proposal.budget, seed=proposal.seed,
-                instance=proposal.instance, worker=worker_id(), created_at=now,
-                meta=proposal.meta,
-            ))
-        self._next_number = max(self._next_number, trial.number + 1)
+            meta = dict(proposal.meta)
+            if heartbeat_interval is not None and heartbeat_interval != DEFAULT_INTERVAL:
+                meta["heartbeat_interval"] = heartbeat_interval
+            try:
+                trial = self.storage.add_trial(self.id, NewTrial(
+                    config=proposal.config, budget=proposal.budget, seed=proposal.seed,
+                    instance=proposal.instance, worker=worker_id(), created_at=now,
+                    meta=meta, heartbeat_at=beat, max_trials=max_trials,
+                ))
+            except StudyFullError:
+                return None
+        elif beat is not None:
+            self.storage.heartbeat([trial.id], beat)
+            trial.heartbeat_at = beat
+        self._next_number = max(self._next_number or 0, trial.number + 1)
         self._running[trial.id] = trial
         return trial
 
@@ -142,6 +194,7 @@ class Study:
         *,
         state: TrialState | str | None = None,
         error: str | None = None,
+        meta: Mapping[str, Any] | None = None,
     ) -> Trial:
         """Finish a running trial and return the finished record.
 
@@ -153,6 +206,7 @@ class Study:
             state: ``"failed"`` or ``"pruned"`` to finish without a result; by default
                 ``"complete"`` when a result is given.
             error: why the trial failed (stored with it).
+            meta: JSON-ready data merged into the trial's meta (e.g. captured output).
 
         Raises:
             TrialStateError: if the trial is not running (already told, or failed meanwhile).
@@ -163,7 +217,8 @@ class Study:
             TrialState.COMPLETE if result is not None else TrialState.FAILED
         )
         values = constraints = None
-        meta: dict[str, Any] = {}
+        extra = dict(meta or {})
+        meta = {}
         if outcome_state == TrialState.COMPLETE:
             try:
                 values, constraints, meta = normalize_result(
@@ -178,6 +233,7 @@ class Study:
             raise TrialStateError(
                 f"tell() finishes trials; state {outcome_state.value!r} is not final"
             )
+        meta = {**extra, **meta}
         finished_at = time.time()
         self.storage.finish_trial(trial.id, TrialOutcome(
             state=outcome_state, finished_at=finished_at, values=values,
@@ -220,22 +276,37 @@ class Study:
             meta={"enqueued": True, **dict(meta or {})},
         ))
 
-    def fail_abandoned(self) -> list[Trial]:
-        """Fail running trials whose process on this machine has died; return them.
+    def fail_abandoned(self, *, grace: float | None = None) -> list[Trial]:
+        """Fail running trials whose worker is gone; return them.
 
-        A trial is abandoned when its worker ran on this host and that process no longer
-        exists (killed, crashed, machine rebooted). Trials of other hosts are left alone.
-        The failed trials carry the reason; the configuration can be enqueued again.
+        A trial is abandoned when
+
+        * its worker ran on this host and that process no longer exists (killed, crashed,
+          machine rebooted; a reused process id is recognized by its start time); or
+        * its worker ran on another host and sent heartbeats, but none for *grace* seconds
+          (by default three of the trial's heartbeat intervals).
+
+        A process of this host that still exists is never declared dead, however late its
+        heartbeat; trials without heartbeats (a hand-written ask/tell loop) of another host
+        are left alone. The failed trials carry the reason; the configuration can be
+        enqueued again. Only trials not yet known to be finished are read.
         """
         host = socket.gethostname()
         failed = []
-        for trial in self.storage.get_trials(self.id):
+        with self._reap_lock:
+            trials = self.storage.get_trials(self.id, min_id=self._reap_from)
+            unfinished = [t.id for t in trials if not t.state.is_finished]
+            if unfinished:
+                self._reap_from = min(unfinished)
+            elif trials:
+                self._reap_from = trials[-1].id + 1
+        now = time.time()
+        for trial in trials:
             if trial.state != TrialState.RUNNING or not trial.worker:
                 continue
-            worker_host, _, pid = trial.worker.rpartition(":")
-            if worker_host != host or not pid.isdigit() or _alive(int(pid)):
+            reason = abandoned_reason(trial, host, now, grace)
+            if reason is None:
                 continue
-            reason = f"abandoned: worker {trial.worker} died while running it"
             try:
                 self.storage.finish_trial(trial.id, TrialOutcome(
                     TrialState.FAILED, time.time(), error=reason,
@@ -328,6 +399,11 @@ class Study:
         max_consecutive_failures: int | None = 10,
         show_progress: bool = True,
         callbacks: Sequence[Callable[[Study, Trial], None]] = (),
+        n_workers: int | None = None,
+        executor: Any = None,
+        isolation: str | None = None,
+        memory_limit: int | float | str | None = None,
+        heartbeat_interval: float = DEFAULT_INTERVAL,
     ) -> Study:
         """Evaluate *objective* on proposed configurations until a limit is reached.
 
@@ -345,9 +421,26 @@ class Study:
                 many failed trials in a row (``None``: never).
             show_progress: draw a progress bar with the best value and trials per second.
             callbacks: called as ``callback(study, trial)`` after each finished trial.
+            n_workers: run this many trials at once, in a process pool (or with
+                *executor*, on its workers; default: all its threads). The objective is
+                sent with cloudpickle, so lambdas and closures work.
+            executor: a Dask ``distributed.Client`` (``pip install 'hyperpilot[dask]'``) or
+                any :class:`concurrent.futures.Executor` to run the trials on.
+            isolation: ``"process"`` runs each trial in a fresh child process: a crash,
+                ``sys.exit``, timeout or memory exhaustion fails that trial only, with the
+                reason, and its stdout/stderr (the last 64 KiB each) are stored in
+                ``trial.meta``. ``"none"`` runs it in the worker itself. By default trials
+                are isolated when *memory_limit* is given, or when *trial_timeout* cannot
+                be enforced by a signal where the trial runs (Dask, threads).
+            memory_limit: the resident memory a trial may use, such as ``"2GB"``,
+                ``"512MiB"`` or a number of bytes (implies ``isolation="process"``).
+            heartbeat_interval: seconds between heartbeats of the running trials; another
+                worker fails a trial of another machine after three intervals of silence.
 
         Exceptions raised by the objective fail the trial with the error text and the loop
-        goes on; trials left running by a dead process of this machine are failed first.
+        goes on; trials left running by dead workers are failed first, and then every
+        *heartbeat_interval* seconds. With several workers the optimizer is asked
+        whenever one is free and sees the trials still running (``History.running``).
 
         """
         from hyperpilot.study._optimize import run_loop
@@ -355,20 +448,10 @@ class Study:
         run_loop(self, objective, n_trials=n_trials, total_trials=total_trials,
                  timeout=timeout, trial_timeout=trial_timeout,
                  max_consecutive_failures=max_consecutive_failures,
-                 show_progress=show_progress, callbacks=callbacks)
+                 show_progress=show_progress, callbacks=callbacks, n_workers=n_workers,
+                 executor=executor, isolation=isolation, memory_limit=memory_limit,
+                 heartbeat_interval=heartbeat_interval)
         return self
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _as_space(space: Space | Mapping[str, Hyperparameter]) -> Space:
@@ -496,8 +579,5 @@ def load_study(
                  optimizer=make_optimizer(optimizer or record.spec["optimizer"]))
 
 
-def format_error(exc: BaseException) -> str:
-    """One line naming the exception, then its traceback (what failed trials store)."""
-    head = f"{type(exc).__name__}: {exc}".strip()
-    return head + "\n" + "".join(traceback.format_exception(exc)).rstrip()
+__all__ = ["Study", "create_study", "format_error", "load_study", "worker_id"]
 

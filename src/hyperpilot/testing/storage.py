@@ -17,7 +17,7 @@ that yields a fresh, empty storage; pytest then runs every contract test on it::
             return MyStorage(storage.path)
 
 The tests check the rules stated in :mod:`hyperpilot.storage._base` and the behaviour of
-each of the eight methods. They need pytest, so import this module from test code only.
+each of the nine methods. They need pytest, so import this module from test code only.
 """
 
 from __future__ import annotations
@@ -32,7 +32,12 @@ from typing import Any, TypeVar
 
 import pytest
 
-from hyperpilot.exceptions import DuplicateStudyError, StudyNotFoundError, TrialStateError
+from hyperpilot.exceptions import (
+    DuplicateStudyError,
+    StudyFullError,
+    StudyNotFoundError,
+    TrialStateError,
+)
 from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, TrialOutcome
 from hyperpilot.trial._trial import Trial, TrialState
 
@@ -472,6 +477,100 @@ class StorageContract:
         """get_trials of a study without trials is an empty list."""
         study = storage.create_study("s", {}, 0.0)
         assert storage.get_trials(study.id) == []
+
+    # ------------------------------------------------------------------ heartbeats
+    def test_add_trial_stores_the_first_heartbeat_of_a_running_trial(
+        self, storage: Storage
+    ) -> None:
+        """A running trial keeps the heartbeat it was added with; a pending one has none."""
+        study = storage.create_study("s", {}, 0.0)
+        running = storage.add_trial(study.id, _running(created_at=5.0, heartbeat_at=5.0))
+        plain = storage.add_trial(study.id, _running(created_at=6.0))
+        pending = storage.add_trial(study.id, _pending(heartbeat_at=7.0))
+        assert (running.heartbeat_at, plain.heartbeat_at, pending.heartbeat_at) == (
+            5.0, None, None)
+        stored = {t.id: t.heartbeat_at for t in storage.get_trials(study.id)}
+        assert stored == {running.id: 5.0, plain.id: None, pending.id: None}
+
+    def test_heartbeat_updates_running_trials_only(self, storage: Storage) -> None:
+        """heartbeat() sets the time on running trials and leaves every other trial alone."""
+        study = storage.create_study("s", {}, 0.0)
+        other = storage.create_study("other", {}, 0.0)
+        a = storage.add_trial(study.id, _running(heartbeat_at=1.0))
+        b = storage.add_trial(study.id, _running())
+        done = storage.add_trial(study.id, _running(heartbeat_at=1.0))
+        storage.finish_trial(done.id, _complete())
+        (before_done,) = [t for t in storage.get_trials(study.id) if t.id == done.id]
+        waiting = storage.add_trial(study.id, _pending())
+        elsewhere = storage.add_trial(other.id, _running(heartbeat_at=2.0))
+
+        storage.heartbeat([a.id, b.id, done.id, waiting.id, a.id + 10_000], 50.5)
+        storage.heartbeat([], 99.0)
+
+        stored = {t.id: t for t in storage.get_trials(study.id)}
+        assert stored[a.id].heartbeat_at == 50.5
+        assert stored[b.id].heartbeat_at == 50.5
+        assert stored[done.id] == before_done, "a finished trial never changes"
+        assert stored[waiting.id].heartbeat_at is None
+        assert stored[waiting.id].state == TrialState.PENDING
+        assert storage.get_trials(other.id)[0].heartbeat_at == 2.0
+        assert elsewhere.heartbeat_at == 2.0
+
+    def test_claimed_trial_beats_once_told_to(self, storage: Storage) -> None:
+        """A claimed trial has no heartbeat until heartbeat() is called for it."""
+        study = storage.create_study("s", {}, 0.0)
+        storage.add_trial(study.id, _pending())
+        claimed = storage.claim_pending(study.id, "w:1", 3.0)
+        assert claimed is not None
+        assert claimed.heartbeat_at is None
+        storage.heartbeat([claimed.id], 4.0)
+        assert storage.get_trials(study.id)[0].heartbeat_at == 4.0
+
+    def test_a_second_handle_sees_heartbeats(self, storage: Storage) -> None:
+        """Heartbeats written through one handle are read through another."""
+        with self._second_handle(storage) as other:
+            study = storage.create_study("s", {}, 0.0)
+            trial = storage.add_trial(study.id, _running(heartbeat_at=1.0))
+            other.heartbeat([trial.id], 2.0)
+            assert storage.get_trials(study.id)[0].heartbeat_at == 2.0
+
+    # ------------------------------------------------------------------ trial limits
+    def test_max_trials_stops_adding_at_the_limit(self, storage: Storage) -> None:
+        """add_trial with max_trials raises StudyFullError once the study holds that many."""
+        study = storage.create_study("s", {}, 0.0)
+        other = storage.create_study("other", {}, 0.0)
+        storage.add_trial(study.id, _pending())
+        first = storage.add_trial(study.id, _running())
+        storage.finish_trial(first.id, TrialOutcome(TrialState.FAILED, 1.0, error="x"))
+        added = storage.add_trial(study.id, _running(max_trials=3))
+        assert added.number == 2
+        for state in (TrialState.RUNNING, TrialState.PENDING):
+            with pytest.raises(StudyFullError) as info:
+                storage.add_trial(study.id, NewTrial(config={}, state=state, max_trials=3))
+            assert isinstance(info.value, RuntimeError)
+        assert len(storage.get_trials(study.id)) == 3
+        assert storage.add_trial(study.id, _running(max_trials=4)).number == 3
+        assert storage.add_trial(study.id, _running()).number == 4, "no limit, no check"
+        assert storage.add_trial(other.id, _running(max_trials=1)).number == 0
+
+    def test_concurrent_adds_never_overshoot_max_trials(self, storage: Storage) -> None:
+        """Threads adding with the same max_trials store exactly that many trials."""
+        study = storage.create_study("s", {}, 0.0)
+        limit = self.n_threads * self.trials_per_thread // 2
+
+        def work(k: int) -> int:
+            added = 0
+            for j in range(self.trials_per_thread):
+                try:
+                    storage.add_trial(study.id, _running({"k": k, "j": j}, max_trials=limit))
+                except StudyFullError:
+                    continue
+                added += 1
+            return added
+
+        assert sum(_together(self.n_threads, work)) == limit
+        numbers = sorted(t.number for t in storage.get_trials(study.id))
+        assert numbers == list(range(limit))
 
     # ------------------------------------------------------------------ copies
     def test_records_are_copies(self, storage: Storage) -> None:

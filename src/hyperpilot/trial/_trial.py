@@ -52,6 +52,8 @@ class Trial:
         worker: ``host:pid`` of the process that ran it.
         created_at, started_at, finished_at: Unix times in seconds.
         meta: free-form JSON-ready data (e.g. who enqueued it and why).
+        heartbeat_at: when the process running it last said it is alive (Unix time), for
+            trials run by a loop that sends heartbeats; ``None`` otherwise.
 
     """
 
@@ -71,6 +73,7 @@ class Trial:
     started_at: float | None = None
     finished_at: float | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    heartbeat_at: float | None = None
 
     @property
     def value(self) -> float | None:

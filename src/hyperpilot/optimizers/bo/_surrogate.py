@@ -62,7 +62,8 @@ class Surrogate(ABC):
     def sample(self, X: np.ndarray, n_samples: int, rng: np.random.Generator) -> np.ndarray:
         """Draw posterior samples at X, shape (n_samples, n); independent by default."""
         mean, var = self.predict(X)
-        return mean + np.sqrt(var) * rng.standard_normal((n_samples, mean.shape[0]))
+        out: np.ndarray = mean + np.sqrt(var) * rng.standard_normal((n_samples, mean.shape[0]))
+        return out
 
     def _check_X(self, X: np.ndarray) -> np.ndarray:
         if self._dim is None:

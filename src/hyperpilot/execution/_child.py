@@ -1,0 +1,135 @@
+"""The child process of an isolated trial; run as a script, it imports nothing of hyperpilot.
+
+``python -u _child.py FD``: the parent writes one pickle to standard input, a dict with
+``sys_path``, ``objective`` (cloudpickle bytes), ``args`` (the pickled ``(config, kwargs)``)
+and ``memory_limit`` (bytes or ``None``). The child runs the objective and writes one
+pickle to the file descriptor FD: ``(kind, payload, peak_rss)`` with kind ``ok`` (payload:
+the result), ``error`` (the error text), ``pruned`` (the message), ``memory`` (the error
+text of a MemoryError) or ``exit`` (the ``sys.exit`` code). A child that dies writes
+nothing there; the parent then reads its exit status. Standard output and error stay the
+process's own file descriptors 1 and 2, which the parent captures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import faulthandler
+import os
+import pickle
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+_PRUNED_CLASS = ("hyperpilot.execution._call", "TrialPruned")
+
+
+def _format(exc: BaseException, *, skip_own_frame: bool = False) -> str:
+    tb = exc.__traceback__
+    if skip_own_frame and tb is not None:
+        tb = tb.tb_next  # the traceback starts in the objective, not in this file
+    head = f"{type(exc).__name__}: {exc}".strip()
+    return head + "\n" + "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
+
+
+def _status_bytes(key: str) -> int | None:
+    """A ``Vm*`` figure of this process from /proc (Linux), in bytes."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:  # noqa: PTH123
+            for line in status:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _peak_rss() -> int | None:
+    peak = _status_bytes("VmHWM")
+    if peak is None and sys.platform == "darwin":
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # bytes on macOS
+    return peak
+
+
+def _limit_memory(limit: int | None) -> Callable[[], None]:
+    """Let the process map at most *limit* more bytes of data; return the undo.
+
+    ``RLIMIT_DATA`` (Linux 4.7+) counts private writable memory: heap, anonymous maps and
+    thread stacks, but not shared libraries or address space that is only reserved (as
+    GPU frameworks and malloc arenas do), so it fails allocations, not imports or threads.
+    """
+    data = _status_bytes("VmData")
+    if limit is None or data is None:
+        return lambda: None
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    wanted = data + limit
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
+    return lambda: resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+
+
+def _is_pruned(exc: BaseException) -> bool:
+    return any((cls.__module__, cls.__name__) == _PRUNED_CLASS for cls in type(exc).__mro__)
+
+
+def _run(request: dict[str, Any]) -> tuple[str, Any]:
+    try:
+        objective = pickle.loads(request["objective"])
+        config, kwargs = pickle.loads(request["args"])
+    except BaseException as exc:
+        return "error", "cannot load the objective in the child process: " + _format(exc)
+    restore = _limit_memory(request["memory_limit"])
+    try:
+        value = objective(config, **kwargs)
+    except MemoryError as exc:
+        restore()
+        return "memory", _format(exc, skip_own_frame=True)
+    except SystemExit as exc:
+        restore()
+        return "exit", exc.code
+    except BaseException as exc:
+        restore()
+        if _is_pruned(exc):
+            return "pruned", str(exc)
+        return "error", _format(exc, skip_own_frame=True)
+    restore()
+    return "ok", value
+
+
+def _answer(fd: int, kind: str, payload: Any) -> None:
+    try:
+        data = pickle.dumps((kind, payload, _peak_rss()), protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException as exc:
+        data = pickle.dumps(("error", "the objective's result cannot be sent back to the "
+                             f"study: {_format(exc)}", _peak_rss()))
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.close(fd)
+
+
+def main() -> None:
+    """Run one objective call as the parent asked, answer, and exit at once."""
+    faulthandler.enable()  # a crash prints the Python stack to the captured stderr
+    fd = int(sys.argv[1])
+    request = pickle.loads(sys.stdin.buffer.read())
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    sys.path[:] = request["sys_path"]
+    kind, payload = _run(request)
+    _answer(fd, kind, payload)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    # Leave at once: threads the objective left running must not keep the trial alive.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,456 @@
+"""Bayesian optimization: fit a surrogate to the history, maximize an acquisition, propose.
+
+One proposal, step by step (``BayesianOptimizer._ask``):
+
+1. **Initial design.** The first ``n_initial`` trial numbers take scrambled-Sobol points
+   (mapped through the priors when the space has any, the prior mode first).
+2. **Data.** Completed trials are encoded (cached per trial id); failed trials count as
+   the worst value seen, so the model steers away from what crashes; several objectives
+   are scalarized ParEGO-style with fresh random weights per proposal; infeasible trials
+   count as the worst value plus their constraint violation.
+3. **Model.** The targets go through the output transform and the surrogate is fitted.
+   Trials still running are added as *kriging believers* (their predicted mean) and the
+   model is refitted with its hyperparameters fixed, so parallel workers spread out.
+4. **Acquisition.** ``best`` is the smallest transformed target. With priors (πBO), the
+   log-prior times ``beta / n`` is added to log-acquisitions (multiplied in as
+   ``prior ** (beta / n)`` otherwise), ``n`` counting model-based proposals, so the prior
+   leads early and fades.
+5. **Search.** :class:`AcquisitionMaximizer` (Sobol + prior samples + perturbed
+   incumbents, local search, L-BFGS-B on continuous columns for GP models) returns the best
+   canonical row that is not an evaluated or running configuration (unless ``noisy``).
+
+Everything a proposal depends on is a function of the history and the seed: the random
+generator is seeded by (seed, trial number), and the model's warm start and the
+acquisition's schedule are stored in the trial's ``meta["bo"]`` and read back from the
+latest proposal, so a resumed study proposes exactly what an uninterrupted one would have.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+
+from hyperpilot.exceptions import OptimizerError
+from hyperpilot.optimizers._base import History, Optimizer, Proposal
+from hyperpilot.optimizers._sobol import SobolOptimizer
+from hyperpilot.space._space import Space
+from hyperpilot.trial._trial import Trial, TrialState
+
+if TYPE_CHECKING:
+    from hyperpilot.optimizers.bo._acquisition import Acquisition
+    from hyperpilot.optimizers.bo._maximizer import AcquisitionMaximizer
+    from hyperpilot.optimizers.bo._surrogate import Surrogate
+    from hyperpilot.optimizers.bo._transforms import OutputTransform
+    from hyperpilot.space._vectorized import VectorSpace
+
+SurrogateName = Literal["auto", "gp", "rf"]
+# Names to (module, class); the modules load on first use (scipy's import costs 0.6 s).
+_ACQUISITIONS: dict[str, tuple[str, str]] = {
+    "ei": ("_acquisition", "EI"), "logei": ("_acquisition", "LogEI"),
+    "pi": ("_acquisition", "PI"), "logpi": ("_acquisition", "LogPI"),
+    "lcb": ("_acquisition", "LCB"), "ts": ("_acquisition", "ThompsonSampling"),
+    "ei-pi": ("_acquisition", "EIPISwitch"), "sawei": ("_sawei", "SAWEI"),
+}
+_LOG_SCALE = ("logei", "logpi", "ei-pi")
+_TRANSFORMS: dict[str, tuple[str, str]] = {
+    "power": ("_transforms", "PowerTransform"), "log": ("_transforms", "LogScaled"),
+    "standardize": ("_transforms", "Standardize"),
+}
+
+
+def _load(where: tuple[str, str]) -> Any:
+    module = importlib.import_module(f"hyperpilot.optimizers.bo.{where[0]}")
+    return getattr(module, where[1])
+_GP_MAX_DIM = 30
+_GP_MAX_OBSERVATIONS = 1000
+_PAREGO_RHO = 0.05
+
+
+def _thread_limit() -> Any:
+    """Limit BLAS to one thread while fitting and searching (2-core machines thrash)."""
+    from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1)
+
+
+_CONTROLLER: Any = None
+
+
+class BayesianOptimizer(Optimizer):
+    """Bayesian optimization with a GP or random-forest surrogate.
+
+    Args:
+        surrogate: ``"gp"``, ``"rf"``, or ``"auto"``: a GP when the space has at most 30
+            columns, at most half of them categorical, and at most 1,000 observations;
+            a random forest otherwise.
+        acquisition: ``"logei"`` (default), ``"ei"``, ``"pi"``, ``"logpi"``, ``"lcb"``,
+            ``"ts"`` (Thompson sampling), ``"ei-pi"`` (EI for the first 25% of the
+            model-based budget, then PI; needs ``n_trials``) or ``"sawei"``.
+        output_transform: ``"power"`` (Yeo-Johnson), ``"log"`` (SMAC's log scaling),
+            ``"standardize"``, or ``"auto"``: power for a GP, log for a forest.
+        n_initial: trials in the initial design; default ``clip(D + 1, 5, 10)``.
+        random_fraction: share of proposals drawn at random after the initial design;
+            default 0 for a GP, 0.1 for a forest.
+        prior_beta: πBO strength β; the prior's exponent is ``β / n`` after ``n``
+            model-based proposals. Default ``n_trials / 10`` when ``n_trials`` is given,
+            else 10.
+        n_trials: the planned number of trials, if known (schedules use it).
+        noisy: the objective is noisy: configurations may be proposed again.
+        seed: overrides the study's seed.
+
+    """
+
+    name: ClassVar[str] = "bo"
+    _fixed_surrogate: ClassVar[SurrogateName | None] = None
+
+    def __init__(
+        self,
+        *,
+        surrogate: SurrogateName = "auto",
+        acquisition: str = "logei",
+        output_transform: str = "auto",
+        n_initial: int | None = None,
+        random_fraction: float | None = None,
+        prior_beta: float | None = None,
+        n_trials: int | None = None,
+        noisy: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        if self._fixed_surrogate is not None:
+            surrogate = self._fixed_surrogate
+        if surrogate not in ("auto", "gp", "rf"):
+            raise OptimizerError(f"{self.name}: surrogate must be 'auto', 'gp' or 'rf', "
+                                 f"got {surrogate!r}")
+        if acquisition not in _ACQUISITIONS:
+            raise OptimizerError(f"{self.name}: unknown acquisition {acquisition!r}; "
+                                 f"available: {sorted(_ACQUISITIONS)}")
+        if output_transform != "auto" and output_transform not in _TRANSFORMS:
+            raise OptimizerError(f"{self.name}: unknown output_transform "
+                                 f"{output_transform!r}; available: auto, "
+                                 f"{', '.join(sorted(_TRANSFORMS))}")
+        if n_initial is not None and n_initial < 1:
+            raise OptimizerError(f"{self.name}: n_initial must be >= 1, got {n_initial!r}")
+        if random_fraction is not None and not 0.0 <= random_fraction <= 1.0:
+            raise OptimizerError(f"{self.name}: random_fraction must lie in [0, 1], "
+                                 f"got {random_fraction!r}")
+        if prior_beta is not None and prior_beta < 0:
+            raise OptimizerError(f"{self.name}: prior_beta must be >= 0, got {prior_beta!r}")
+        self.surrogate = surrogate
+        self.acquisition = acquisition
+        self.output_transform = output_transform
+        self.n_initial = n_initial
+        self.random_fraction = random_fraction
+        self.prior_beta = prior_beta
+        self.n_trials = n_trials
+        self.noisy = noisy
+        self.seed = seed
+        self._maximizer: AcquisitionMaximizer | None = None
+        self._space_key: int | None = None
+        self._vspace: VectorSpace | None = None
+        self._encoded: dict[int, np.ndarray] = {}
+        self._models: dict[str, Surrogate] = {}
+        self._acq: Acquisition | None = None
+        self._design_optimizer: SobolOptimizer | None = None
+
+    def to_config(self) -> dict[str, Any]:
+        """Describe this optimizer (the fixed surrogate of a preset is not repeated)."""
+        config = super().to_config()
+        if self._fixed_surrogate is not None:
+            config.pop("surrogate", None)
+        return config
+
+    # ------------------------------------------------------------------ helpers
+    def _space(self, space: Space) -> VectorSpace:
+        from hyperpilot.space._vectorized import VectorSpace
+
+        if self._vspace is None or self._space_key != id(space):
+            self._vspace, self._space_key = VectorSpace(space), id(space)
+            self._encoded = {}
+        return self._vspace
+
+    def initial_size(self, space: Space) -> int:
+        """Trials in the initial design for *space*."""
+        if self.n_initial is not None:
+            return self.n_initial
+        size = min(max(len(space) + 1, 5), 10)
+        if self.n_trials is not None:
+            size = min(size, max(2, self.n_trials // 5))
+        return size
+
+    def _surrogate_kind(self, vspace: VectorSpace, n_observations: int) -> str:
+        if self.surrogate != "auto":
+            return self.surrogate
+        categorical = int(np.count_nonzero(vspace.cardinalities))
+        if (vspace.dim <= _GP_MAX_DIM and categorical * 2 <= vspace.dim
+                and n_observations <= _GP_MAX_OBSERVATIONS):
+            return "gp"
+        return "rf"
+
+    def _model(self, kind: str, rng: np.random.Generator) -> Surrogate:
+        if kind == "gp":
+            from hyperpilot.optimizers.bo._gp import GaussianProcess
+
+            model = self._models.get("gp")
+            if model is None:
+                model = self._models["gp"] = GaussianProcess(
+                    noise="learned" if self.noisy else "deterministic"
+                )
+            return model
+        from hyperpilot.optimizers.bo._rf import RandomForest
+
+        return RandomForest(seed=int(rng.integers(2**31)))
+
+    def _acquisition(self) -> Acquisition:
+        if self._acq is None:
+            self._acq = _load(_ACQUISITIONS[self.acquisition])()
+        return self._acq
+
+    def _transform(self, kind: str) -> OutputTransform:
+        name = self.output_transform
+        if name == "auto":
+            name = "power" if kind == "gp" else "log"
+        transform: OutputTransform = _load(_TRANSFORMS[name])()
+        return transform
+
+    def _rows(self, vspace: VectorSpace, trials: Sequence[Trial]) -> np.ndarray:
+        missing = [t for t in trials if t.id not in self._encoded]
+        if missing:
+            rows = vspace.from_configs([t.config for t in missing])
+            for trial, row in zip(missing, rows, strict=True):
+                self._encoded[trial.id] = row
+        if not trials:
+            return np.zeros((0, vspace.dim))
+        return np.vstack([self._encoded[t.id] for t in trials])
+
+    # ------------------------------------------------------------------ proposing
+    def _ask(self, history: History) -> Proposal:
+        space = history.space
+        vspace = self._space(space)
+        seed = history.seed if self.seed is None else self.seed
+        rng = np.random.default_rng((seed, history.number, 0xB0))
+        n_init = self.initial_size(space)
+        trials = history.all_trials
+        complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
+        if history.number < n_init or len(complete) < 2:
+            return self._design(history, vspace, rng)
+        random_fraction = self.random_fraction
+        kind = self._surrogate_kind(vspace, len(complete))
+        if random_fraction is None:
+            random_fraction = 0.0 if kind == "gp" else 0.1
+        if rng.random() < random_fraction:
+            row = vspace.sample(1, rng)
+            return Proposal(vspace.to_configs(row)[0], meta={"bo": {"kind": "random"}})
+        with _thread_limit():
+            return self._model_proposal(history, vspace, rng, kind, trials)
+
+    def _design(self, history: History, vspace: VectorSpace,
+                rng: np.random.Generator) -> Proposal:
+        space = history.space
+        if space.has_prior and history.number == 0:
+            return Proposal(space.default_config(), meta={"bo": {"kind": "design"}})
+        number = history.number - 1 if space.has_prior else history.number
+        if self._design_optimizer is None:
+            self._design_optimizer = SobolOptimizer(from_prior=space.has_prior, seed=self.seed)
+        sub = History(space=space, objectives=history.objectives, number=number,
+                      seed=history.seed)
+        proposal = self._design_optimizer.ask(sub)
+        return Proposal(proposal.config, meta={"bo": {"kind": "design"}})
+
+    def _targets(self, history: History, trials: Sequence[Trial],
+                 rng: np.random.Generator) -> tuple[list[Trial], np.ndarray]:
+        """Observed trials and one scalar target each (lower is better)."""
+        complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
+        objectives = history.objectives
+        values = np.array([[o.sign * (t.values or {})[o.name] for o in objectives]
+                           for t in complete], dtype=float)
+        if values.shape[1] == 1:
+            y = values[:, 0]
+        else:
+            low, high = values.min(axis=0), values.max(axis=0)
+            scaled = (values - low) / np.where(high > low, high - low, 1.0)
+            weights = rng.dirichlet(np.ones(values.shape[1]))
+            weighted = scaled * weights
+            y = weighted.max(axis=1) + _PAREGO_RHO * weighted.sum(axis=1)
+        if history.constraints:
+            violation = np.array([
+                sum(max(0.0, (t.constraints or {}).get(c.name, 0.0) - c.upper)
+                    for c in history.constraints) for t in complete
+            ])
+            if np.any(violation > 0):
+                feasible = violation == 0
+                worst = y[feasible].max() if feasible.any() else y.max()
+                y = np.where(feasible, y, worst + violation + 1e-9)
+        failed = [t for t in trials if t.state == TrialState.FAILED]
+        observed = complete + failed
+        if failed:
+            y = np.concatenate([y, np.full(len(failed), y.max())])
+        return observed, y
+
+    def _model_proposal(self, history: History, vspace: VectorSpace,
+                        rng: np.random.Generator, kind: str,
+                        trials: Sequence[Trial]) -> Proposal:
+        from hyperpilot.optimizers.bo._acquisition import AcquisitionProgress
+        from hyperpilot.optimizers.bo._gp import GaussianProcess
+        from hyperpilot.optimizers.bo._maximizer import AcquisitionMaximizer
+        from hyperpilot.optimizers.bo._sawei import SAWEI
+
+        observed, y = self._targets(history, trials, rng)
+        X = self._rows(vspace, observed)
+        running = [t for t in history.running if t.config]
+        X_running = self._rows(vspace, running)
+        transform = self._transform(kind)
+        y_t = transform.fit_transform(y)
+        cards = vspace.cardinalities
+        last = _last_model_meta(trials)
+        model = self._model(kind, rng)
+        warm = None
+        if isinstance(model, GaussianProcess):
+            model.restore_warm_state(last.get("gp"))
+            model.fit(X, y_t, cards)
+            warm = model.warm_state
+        else:
+            model.fit(X, y_t, cards)
+        if X_running.shape[0]:
+            model = self._believe(model, kind, X, y_t, X_running, cards, rng)
+        best = float(y_t.min())
+        n_bo = int(last.get("step", 0)) + 1
+        acq = self._acquisition()
+        acq.set_state(last.get("acq", {}))
+        progress = AcquisitionProgress(
+            n_bo_steps=n_bo - 1,
+            n_bo_budget=None if self.n_trials is None else max(
+                self.n_trials - self.initial_size(history.space), 0),
+            n_observations=X.shape[0], dim=vspace.dim,
+            last_mean=last.get("mean"), last_var=last.get("var"), last_best=last.get("best"),
+        )
+        if isinstance(acq, SAWEI):
+            candidates = vspace.sample(512, rng)
+            ucb_min, lcb_min = acq.regret_bounds(model, X, y_t, candidates)
+            progress = AcquisitionProgress(**{**vars(progress), "ucb_min": ucb_min,
+                                              "lcb_min": lcb_min})
+        acq.update(progress)
+        score, score_grad = self._score(acq, model, best, vspace, history.space, n_bo)
+        exclude = None if self.noisy else np.vstack([X, X_running])
+        order = np.argsort(y)[:5]
+        if self._maximizer is None:
+            self._maximizer = AcquisitionMaximizer()
+        X_best, scores = self._maximizer.maximize(
+            score, vspace, rng, n=1, incumbents=X[order], exclude=exclude,
+            prior_sampler=self._prior_sampler(vspace) if history.space.has_prior else None,
+            score_grad=score_grad,
+        )
+        if X_best.shape[0] == 0:  # every configuration has been evaluated
+            X_best = vspace.sample(1, rng)
+            scores = np.array([math.nan])
+        mean, var = model.predict(X_best)
+        meta = {"kind": "model", "step": n_bo, "surrogate": kind,
+                "mean": float(mean[0]), "var": float(var[0]), "best": best,
+                "acq_value": float(scores[0]), "acq": acq.get_state()}
+        if warm is not None:
+            meta["gp"] = warm
+        return Proposal(vspace.to_configs(X_best)[0], meta={"bo": meta})
+
+    def _believe(self, model: Surrogate, kind: str, X: np.ndarray, y_t: np.ndarray,
+                 X_running: np.ndarray, cards: np.ndarray,
+                 rng: np.random.Generator) -> Surrogate:
+        """Refit with running trials at their predicted mean (kriging believer)."""
+        from hyperpilot.optimizers.bo._gp import GaussianProcess
+
+        mean, _ = model.predict(X_running)
+        X_all, y_all = np.vstack([X, X_running]), np.concatenate([y_t, mean])
+        if isinstance(model, GaussianProcess):
+            fixed = GaussianProcess(
+                noise="learned" if self.noisy else "deterministic",
+                hyperparameters=model.fitted_hyperparameters,
+            )
+            return fixed.fit(X_all, y_all, cards)
+        return self._model(kind, rng).fit(X_all, y_all, cards)
+
+    def _score(self, acq: Acquisition, model: Surrogate, best: float, vspace: VectorSpace,
+               space: Space, n_bo: int) -> tuple[Any, Any]:
+        weight = 0.0
+        if space.has_prior:
+            beta = self.prior_beta
+            if beta is None:
+                beta = self.n_trials / 10 if self.n_trials else 10.0
+            weight = beta / n_bo
+        log_scale = self.acquisition in _LOG_SCALE
+        if weight == 0.0:
+            def score(X: np.ndarray) -> np.ndarray:
+                return acq.evaluate(X, model, best)
+
+            grad = None
+            if acq.supports_grad and model.supports_grad:
+                def grad(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                    return acq.evaluate_with_grad(X, model, best)
+            return score, grad
+
+        def prior_weighted(X: np.ndarray) -> np.ndarray:
+            values = acq.evaluate(X, model, best)
+            log_prior = weight * vspace.prior_logpdf(X)
+            if log_scale:
+                out: np.ndarray = values + log_prior
+                return out
+            shifted = values - np.min(values) + 1e-12
+            weighted: np.ndarray = shifted * np.exp(log_prior - np.max(log_prior))
+            return weighted
+
+        return prior_weighted, None
+
+    @staticmethod
+    def _prior_sampler(vspace: VectorSpace) -> Any:
+        def sample(n: int, rng: np.random.Generator) -> np.ndarray:
+            return vspace.sample(n, rng, from_prior=True)
+
+        return sample
+
+
+def _last_model_meta(trials: Sequence[Trial]) -> dict[str, Any]:
+    """The ``meta["bo"]`` of the latest model-based proposal, or an empty mapping."""
+    best: tuple[int, dict[str, Any]] | None = None
+    for trial in trials:
+        meta = trial.meta.get("bo") if trial.meta else None
+        if isinstance(meta, dict) and meta.get("kind") == "model" and (
+            best is None or trial.number > best[0]
+        ):
+            best = (trial.number, meta)
+    return {} if best is None else best[1]
+
+
+class GPBayesianOptimizer(BayesianOptimizer):
+    """:class:`BayesianOptimizer` with a Gaussian-process surrogate."""
+
+    name: ClassVar[str] = "bo-gp"
+    _fixed_surrogate: ClassVar[SurrogateName | None] = "gp"
+
+    def __init__(self, *, acquisition: str = "logei", output_transform: str = "auto",
+                 n_initial: int | None = None, random_fraction: float | None = None,
+                 prior_beta: float | None = None, n_trials: int | None = None,
+                 noisy: bool = False, seed: int | None = None) -> None:
+        super().__init__(surrogate="gp", acquisition=acquisition,
+                         output_transform=output_transform, n_initial=n_initial,
+                         random_fraction=random_fraction, prior_beta=prior_beta,
+                         n_trials=n_trials, noisy=noisy, seed=seed)
+
+
+class RFBayesianOptimizer(BayesianOptimizer):
+    """:class:`BayesianOptimizer` with a random-forest surrogate."""
+
+    name: ClassVar[str] = "bo-rf"
+    _fixed_surrogate: ClassVar[SurrogateName | None] = "rf"
+
+    def __init__(self, *, acquisition: str = "logei", output_transform: str = "auto",
+                 n_initial: int | None = None, random_fraction: float | None = None,
+                 prior_beta: float | None = None, n_trials: int | None = None,
+                 noisy: bool = False, seed: int | None = None) -> None:
+        super().__init__(surrogate="rf", acquisition=acquisition,
+                         output_transform=output_transform, n_initial=n_initial,
+                         random_fraction=random_fraction, prior_beta=prior_beta,
+                         n_trials=n_trials, noisy=noisy, seed=seed)

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import hyperpilot as hp
+from hyperpilot.optimizers import History
+from hyperpilot.optimizers.bo import BayesianOptimizer
+from hyperpilot.optimizers.bo._bo import _last_model_meta
+
+SPHERE = hp.Space({f"x{i}": hp.Float(-5.0, 5.0) for i in range(4)})
+
+
+def sphere(config: dict[str, Any]) -> float:
+    return float(sum((config[f"x{i}"] - 1.0) ** 2 for i in range(4)))
+
+
+@pytest.mark.parametrize("optimizer", ["bo", "bo-gp", "bo-rf"])
+def test_beats_random_search_on_a_sphere(optimizer: str) -> None:
+    results = {}
+    for name in (optimizer, "random"):
+        values = []
+        for seed in range(3):
+            study = hp.create_study(space=SPHERE, storage="memory", optimizer=name, seed=seed)
+            study.optimize(sphere, n_trials=30, show_progress=False)
+            values.append(study.best_trial.value)
+        results[name] = float(np.median(values))
+    assert results[optimizer] < 0.5 * results["random"]
+
+
+def test_initial_design_then_model_with_explanations() -> None:
+    study = hp.create_study(space=SPHERE, storage="memory", optimizer="bo", seed=0)
+    study.optimize(sphere, n_trials=12, show_progress=False)
+    kinds = [t.meta["bo"]["kind"] for t in study.trials]
+    n_init = BayesianOptimizer().initial_size(SPHERE)
+    assert kinds == ["design"] * n_init + ["model"] * (12 - n_init)
+    meta = study.trials[-1].meta["bo"]
+    assert meta["surrogate"] == "gp" and meta["step"] == 12 - n_init
+    assert {"mean", "var", "best", "acq_value", "gp"} <= set(meta)
+
+
+def test_prior_mode_first_and_prior_speeds_up_search() -> None:
+    prior_space = hp.Space({f"x{i}": hp.Float(-5.0, 5.0, prior=1.0, confidence="high")
+                            for i in range(4)})
+    study = hp.create_study(space=prior_space, storage="memory", optimizer="bo", seed=0)
+    study.optimize(sphere, n_trials=10, show_progress=False)
+    assert study.trials[0].config == {f"x{i}": 1.0 for i in range(4)}
+    design = [t for t in study.trials if t.meta["bo"]["kind"] == "design"][1:]
+    spread = np.mean([abs(t.config["x0"] - 1.0) for t in design])
+    assert spread < 2.0  # uniform draws would average 2.6 away from 1.0
+
+
+def test_misleading_prior_is_overruled() -> None:
+    wrong = hp.Space({f"x{i}": hp.Float(-5.0, 5.0, prior=-4.0, confidence="medium")
+                      for i in range(4)})
+    study = hp.create_study(space=wrong, storage="memory", optimizer="bo", seed=1)
+    study.optimize(sphere, n_trials=40, show_progress=False)
+    assert study.best_trial.value < 1.0
+
+
+def test_running_trials_are_avoided() -> None:
+    study = hp.create_study(space=SPHERE, storage="memory", optimizer="bo", seed=2)
+    study.optimize(sphere, n_trials=8, show_progress=False)
+    pending = [study.ask() for _ in range(4)]
+    rows = np.array([[t.config[f"x{i}"] for i in range(4)] for t in pending])
+    distances = np.linalg.norm(rows[:, None] - rows[None], axis=-1)[np.triu_indices(4, 1)]
+    assert distances.min() > 1e-3
+    for trial in pending:
+        study.tell(trial, sphere(trial.config))
+
+
+def test_never_repeats_an_evaluated_configuration() -> None:
+    space = hp.Space({"a": hp.Categorical(["x", "y", "z"]), "b": hp.Int(0, 3)})
+    study = hp.create_study(space=space, storage="memory", optimizer="bo", seed=0)
+    study.optimize(lambda c: float(c["b"]) + (c["a"] == "x"), n_trials=12, show_progress=False)
+    configs = [tuple(sorted(t.config.items())) for t in study.trials]
+    assert len(set(configs)) == 12
+
+
+def test_failures_multi_objective_and_constraints_do_not_break_it() -> None:
+    calls = {"n": 0}
+
+    def flaky(config: dict[str, Any]) -> dict[str, float]:
+        calls["n"] += 1
+        if calls["n"] % 4 == 0:
+            raise RuntimeError("boom")
+        return {"a": sphere(config), "b": float(config["x0"]) ** 2, "mem": float(config["x1"])}
+
+    study = hp.create_study(space=SPHERE, storage="memory", optimizer="bo", seed=3,
+                            objectives={"a": "minimize", "b": "minimize"},
+                            constraints={"mem": 2.0})
+    study.optimize(flaky, n_trials=20, show_progress=False, max_consecutive_failures=None)
+    states = [t.state.value for t in study.trials]
+    assert states.count("failed") == 5 and states.count("complete") == 15
+    assert study.best_trials
+
+
+def test_conditional_mixed_space_proposals_are_valid() -> None:
+    space = hp.Space({
+        "kernel": hp.Categorical(["rbf", "poly", "linear"]),
+        "C": hp.Float(1e-3, 1e3, log=True),
+        "gamma": hp.Float(1e-4, 10.0, log=True, active_if={"kernel": ["rbf", "poly"]}),
+        "degree": hp.Int(2, 5, active_if={"kernel": "poly"}),
+    })
+    study = hp.create_study(space=space, storage="memory", optimizer="bo", seed=4)
+    study.optimize(lambda c: abs(np.log10(c["C"])) + c.get("degree", 0), n_trials=20,
+                   show_progress=False)
+    for trial in study.trials:
+        assert space.validate(trial.config) == trial.config
+
+
+def test_last_model_meta_picks_the_latest_model_step() -> None:
+    trials = [hp.Trial(id=i, number=i, study_id=1, config={}, meta=m) for i, m in enumerate([
+        {"bo": {"kind": "design"}}, {"bo": {"kind": "model", "step": 1}},
+        {"bo": {"kind": "random"}}, {}, {"bo": {"kind": "model", "step": 2}},
+    ])]
+    assert _last_model_meta(trials)["step"] == 2
+    assert _last_model_meta(trials[:1]) == {}
+
+
+@pytest.mark.parametrize("acquisition", ["ei", "logei", "pi", "logpi", "lcb", "ts", "ei-pi", "sawei"])
+def test_every_acquisition_runs(acquisition: str) -> None:
+    optimizer = BayesianOptimizer(acquisition=acquisition, n_trials=14)
+    study = hp.create_study(space=SPHERE, storage="memory", optimizer=optimizer, seed=5)
+    study.optimize(sphere, n_trials=14, show_progress=False)
+    assert all(t.state == hp.TrialState.COMPLETE for t in study.trials)
+
+
+def test_invalid_settings_are_named() -> None:
+    with pytest.raises(hp.OptimizerError, match="unknown acquisition 'eii'; available:"):
+        BayesianOptimizer(acquisition="eii")
+    with pytest.raises(hp.OptimizerError, match="surrogate must be 'auto', 'gp' or 'rf'"):
+        BayesianOptimizer(surrogate="nn")  # type: ignore[arg-type]
+    with pytest.raises(hp.OptimizerError, match="random_fraction must lie in"):
+        BayesianOptimizer(random_fraction=2.0)
+
+
+def test_history_without_trials_gives_the_design() -> None:
+    proposal = BayesianOptimizer().ask(History(space=SPHERE, objectives=[hp.Objective()]))
+    assert proposal.meta == {"bo": {"kind": "design"}}
+    assert SPHERE.validate(proposal.config) == proposal.config
