@@ -8,13 +8,13 @@ constructor takes keyword arguments only and stores them unchanged, so that
 
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
 
+from hyperpilot._describe import Describable
 from hyperpilot.space._space import Config, Space
 from hyperpilot.trial._objectives import Constraint, Objective
 from hyperpilot.trial._trial import Trial, TrialState
@@ -85,7 +85,7 @@ class Proposal:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-class Optimizer(ABC):
+class Optimizer(Describable, ABC):
     """Base of every optimizer. Subclasses set :attr:`name` and write :meth:`_ask`."""
 
     name: ClassVar[str] = ""
@@ -101,15 +101,6 @@ class Optimizer(ABC):
     def _ask(self, history: History) -> Proposal:
         """Return the next proposal; the history is never modified."""
 
-    def to_config(self) -> dict[str, Any]:
-        """Describe this optimizer: its registry name and constructor arguments."""
-        params = inspect.signature(type(self).__init__).parameters
-        out: dict[str, Any] = {"name": self.name}
-        for key in params:
-            if key != "self" and hasattr(self, key):
-                out[key] = getattr(self, key)
-        return out
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.to_config().items() if k != "name")
-        return f"{type(self).__name__}({args})"
+    def config_name(self) -> str:
+        """The registry name, which :func:`make_optimizer` understands."""
+        return self.name

@@ -14,7 +14,6 @@ ignore it. The weighted-EI and regret-bound parts live in :mod:`._sawei`.
 
 from __future__ import annotations
 
-import inspect
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import erfcx, log_ndtr, ndtr
 
+from hyperpilot._describe import Describable
 from hyperpilot.exceptions import OptimizerError
 from hyperpilot.optimizers.bo._surrogate import Surrogate
 
@@ -87,7 +87,7 @@ def _check_best(best: float) -> float:
     return value
 
 
-class Acquisition(ABC):
+class Acquisition(Describable, ABC):
     """Base of every acquisition function; higher values are better.
 
     Subclasses write :meth:`_evaluate` (and :meth:`_evaluate_with_grad` when
@@ -118,7 +118,7 @@ class Acquisition(ABC):
         X = np.atleast_2d(np.asarray(X, dtype=float))
         return self._evaluate_with_grad(X, surrogate, _check_best(best))
 
-    def update(self, progress: AcquisitionProgress) -> None:  # noqa: B027 - optional hook
+    def update(self, progress: AcquisitionProgress) -> None:
         """Advance schedules; call once per model-based proposal, before the search."""
 
     def get_state(self) -> dict[str, Any]:
@@ -128,20 +128,8 @@ class Acquisition(ABC):
         """
         return {}
 
-    def set_state(self, state: dict[str, Any]) -> None:  # noqa: B027 - optional hook
+    def set_state(self, state: dict[str, Any]) -> None:
         """Continue from a :meth:`get_state` result."""
-
-    def to_config(self) -> dict[str, Any]:
-        """Describe the acquisition: its name and constructor arguments."""
-        out: dict[str, Any] = {"name": type(self).__name__}
-        for key in inspect.signature(type(self).__init__).parameters:
-            if key != "self" and hasattr(self, key):
-                out[key] = getattr(self, key)
-        return out
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.to_config().items() if k != "name")
-        return f"{type(self).__name__}({args})"
 
     @abstractmethod
     def _evaluate(self, X: np.ndarray, surrogate: Surrogate, best: float) -> np.ndarray:

@@ -8,14 +8,13 @@ zeros (and ``inverse`` maps zeros back to that constant).
 
 from __future__ import annotations
 
-import inspect
 import math
 from abc import ABC, abstractmethod
-from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from hyperpilot._describe import Describable
 from hyperpilot.exceptions import OptimizerError
 
 _LAMBDA_BOUNDS = (-3.0, 3.0)
@@ -28,7 +27,7 @@ def _as_vector(y: np.ndarray, what: str) -> np.ndarray:
     return y
 
 
-class OutputTransform(ABC):
+class OutputTransform(Describable, ABC):
     """Base of the output transforms.
 
     Subclasses write :meth:`_fit`, :meth:`_transform` and :meth:`_inverse`.
@@ -59,14 +58,6 @@ class OutputTransform(ABC):
         """Map transformed values back to the original scale."""
         self._check()
         return self._inverse(np.asarray(z, dtype=float))
-
-    def to_config(self) -> dict[str, Any]:
-        """Describe the transform: its name and constructor arguments."""
-        out: dict[str, Any] = {"name": type(self).__name__}
-        for key in inspect.signature(type(self).__init__).parameters:
-            if key != "self" and hasattr(self, key):
-                out[key] = getattr(self, key)
-        return out
 
     def _check(self) -> None:
         if not self._fitted:
