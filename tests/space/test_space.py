@@ -192,3 +192,11 @@ def test_too_restrictive_forbidden_is_reported():
     space = hp.Space({"a": hp.Categorical(["x"])}, forbidden=[{"a": "x"}])
     with pytest.raises(SpaceError, match="forbidden combinations reject nearly every configuration"):
         space.sample(1, 0)
+
+
+def test_conditions_tell_bools_from_numbers():
+    space = hp.Space({"c": hp.Categorical([1, True]), "x": hp.Float(0, 1, active_if={"c": True})})
+    assert space.decode([0.1, 0.5]) == {"c": 1}
+    assert space.decode([0.9, 0.5]) == {"c": True, "x": 0.5}
+    with pytest.raises(ConfigurationError, match="'x' is inactive there"):
+        space.validate({"c": 1, "x": 0.5})

@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 Op = Literal["eq", "ne", "in", "gt", "lt"]
 _OPS: tuple[str, ...] = ("eq", "ne", "in", "gt", "lt")
 
@@ -57,6 +59,22 @@ def isin(values: Sequence[Any]) -> Cmp:
     return Cmp("in", tuple(values))
 
 
+def value_kind(value: Any) -> str:
+    """The kind of a choice value: bools, numbers and strings never match each other."""
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    return "none" if value is None else type(value).__name__
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal and of the same kind: ``1`` is not ``True``; numpy scalars match Python ones."""
+    return value_kind(a) == value_kind(b) and bool(a == b)
+
+
 @dataclass(frozen=True)
 class Atom:
     """One test on one hyperparameter: ``name op value``."""
@@ -68,11 +86,11 @@ class Atom:
     def holds(self, value: Any, rank: Any = None) -> bool:
         """Tell whether the test holds for *value* (``rank`` orders ordinal values)."""
         if self.op == "eq":
-            return bool(value == self.value)
+            return same_value(value, self.value)
         if self.op == "ne":
-            return bool(value != self.value)
+            return not same_value(value, self.value)
         if self.op == "in":
-            return value in self.value
+            return any(same_value(value, v) for v in self.value)
         left = rank(value) if rank is not None else value
         right = rank(self.value) if rank is not None else self.value
         return bool(left > right) if self.op == "gt" else bool(left < right)

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hyperpilot.exceptions import SpaceError
-from hyperpilot.space._conditions import DNF, clauses_to_json, parse_clauses
+from hyperpilot.space._conditions import DNF, clauses_to_json, parse_clauses, same_value
 
 CONFIDENCE_LEVELS: dict[str, float] = {"low": 0.25, "medium": 0.5, "high": 0.75}
 
@@ -57,16 +57,6 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_)
     )
-
-
-def _kind_of(value: Any) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return "bool"
-    if _is_number(value):
-        return "number"
-    if isinstance(value, str):
-        return "str"
-    return "none" if value is None else type(value).__name__
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -354,9 +344,8 @@ class _Choice(Hyperparameter):
         Kinds must agree: ``1`` does not match ``True`` nor ``"1"``; numpy scalars match
         their Python counterparts.
         """
-        kind = _kind_of(value)
         for i, choice in enumerate(self.choices):
-            if _kind_of(choice) == kind and choice == value:
+            if same_value(choice, value):
                 return i
         raise ValueError(value)
 
