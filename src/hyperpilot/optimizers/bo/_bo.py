@@ -68,6 +68,8 @@ def _load(where: tuple[str, str]) -> Any:
 _GP_MAX_DIM = 30
 _GP_MAX_OBSERVATIONS = 1000
 _PAREGO_RHO = 0.05
+_PRIOR_TEST_SAMPLES = 256
+_PRIOR_TOLERANCE = -0.15
 
 
 def _thread_limit() -> Any:
@@ -102,7 +104,9 @@ class BayesianOptimizer(Optimizer):
             model-based proposals. Default ``n_trials / 10`` when ``n_trials`` is given,
             else 10.
         n_trials: the planned number of trials, if known (schedules use it).
-        noisy: the objective is noisy: configurations may be proposed again.
+        noisy: the objective is noisy: configurations may be proposed again. (The GP
+            always learns a noise level; for deterministic objectives its prior keeps it
+            near zero, and it smooths plateaus and rugged landscapes.)
         seed: overrides the study's seed.
 
     """
@@ -157,7 +161,8 @@ class BayesianOptimizer(Optimizer):
         self._encoded: dict[int, np.ndarray] = {}
         self._models: dict[str, Surrogate] = {}
         self._acq: Acquisition | None = None
-        self._design_optimizer: SobolOptimizer | None = None
+        self._design_prior: SobolOptimizer | None = None
+        self._design_uniform: SobolOptimizer | None = None
 
     def to_config(self) -> dict[str, Any]:
         """Describe this optimizer (the fixed surrogate of a preset is not repeated)."""
@@ -200,7 +205,7 @@ class BayesianOptimizer(Optimizer):
             model = self._models.get("gp")
             if model is None:
                 model = self._models["gp"] = GaussianProcess(
-                    noise="learned" if self.noisy else "deterministic"
+                    noise="learned"
                 )
             return model
         from hyperpilot.optimizers.bo._rf import RandomForest
@@ -253,14 +258,23 @@ class BayesianOptimizer(Optimizer):
     def _design(self, history: History, vspace: VectorSpace,
                 rng: np.random.Generator) -> Proposal:
         space = history.space
-        if space.has_prior and history.number == 0:
-            return Proposal(space.default_config(), meta={"bo": {"kind": "design"}})
-        number = history.number - 1 if space.has_prior else history.number
-        if self._design_optimizer is None:
-            self._design_optimizer = SobolOptimizer(from_prior=space.has_prior, seed=self.seed)
+        number, from_prior = history.number, False
+        if space.has_prior:
+            # The prior's mode first, then prior-shaped and uniform Sobol points in turn, so
+            # that a misleading prior cannot hide the rest of the space from the model.
+            if number == 0:
+                return Proposal(space.default_config(), meta={"bo": {"kind": "design"}})
+            number, from_prior = (number - 1) // 2, number % 2 == 1
+        design = self._design_prior if from_prior else self._design_uniform
+        if design is None:
+            design = SobolOptimizer(from_prior=from_prior, seed=self.seed)
+            if from_prior:
+                self._design_prior = design
+            else:
+                self._design_uniform = design
         sub = History(space=space, objectives=history.objectives, number=number,
                       seed=history.seed)
-        proposal = self._design_optimizer.ask(sub)
+        proposal = design.ask(sub)
         return Proposal(proposal.config, meta={"bo": {"kind": "design"}})
 
     def _targets(self, history: History, trials: Sequence[Trial],
@@ -336,7 +350,9 @@ class BayesianOptimizer(Optimizer):
             progress = AcquisitionProgress(**{**vars(progress), "ucb_min": ucb_min,
                                               "lcb_min": lcb_min})
         acq.update(progress)
-        score, score_grad = self._score(acq, model, best, vspace, history.space, n_bo)
+        prior_trusted = history.space.has_prior and self._prior_holds(
+            model, vspace, X[int(np.argmin(y))], rng)
+        score, score_grad = self._score(acq, model, best, vspace, n_bo, prior_trusted)
         exclude = None if self.noisy else np.vstack([X, X_running])
         order = np.argsort(y)[:5]
         if self._maximizer is None:
@@ -351,6 +367,8 @@ class BayesianOptimizer(Optimizer):
             scores = np.array([math.nan])
         mean, var = model.predict(X_best)
         meta = {"kind": "model", "step": n_bo, "surrogate": kind,
+                "prior": None if not history.space.has_prior else (
+                    "used" if prior_trusted else "rejected"),
                 "mean": float(mean[0]), "var": float(var[0]), "best": best,
                 "acq_value": float(scores[0]), "acq": acq.get_state()}
         if warm is not None:
@@ -367,16 +385,38 @@ class BayesianOptimizer(Optimizer):
         X_all, y_all = np.vstack([X, X_running]), np.concatenate([y_t, mean])
         if isinstance(model, GaussianProcess):
             fixed = GaussianProcess(
-                noise="learned" if self.noisy else "deterministic",
+                noise="learned",
                 hyperparameters=model.fitted_hyperparameters,
             )
             return fixed.fit(X_all, y_all, cards)
         return self._model(kind, rng).fit(X_all, y_all, cards)
 
+    @staticmethod
+    def _prior_holds(model: Surrogate, vspace: VectorSpace, incumbent: np.ndarray,
+                     rng: np.random.Generator) -> bool:
+        """Whether the prior's region still looks as promising as the incumbent's.
+
+        DynaBO's test: score 256 draws from the prior and 256 draws of the same spread around
+        the incumbent with the lower confidence bound; the prior is dropped when its mean
+        score is clearly worse (by more than 0.15 standard deviations of the targets).
+        """
+        prior_rows = vspace.sample(_PRIOR_TEST_SAMPLES, rng, from_prior=True)
+        shift = np.nan_to_num(incumbent, nan=0.5) - np.nan_to_num(
+            vspace.from_configs([vspace.space.default_config()])[0], nan=0.5)
+        around = vspace.canonical(np.clip(
+            np.nan_to_num(prior_rows, nan=0.5) + shift, 0.0, 1.0))
+        beta = 2.0 * math.log(max(vspace.dim, 1) * 4.0)
+
+        def lcb(rows: np.ndarray) -> float:
+            mean, var = model.predict(rows)
+            return float(np.mean(-(mean - math.sqrt(beta) * np.sqrt(var))))
+
+        return lcb(prior_rows) - lcb(around) > _PRIOR_TOLERANCE
+
     def _score(self, acq: Acquisition, model: Surrogate, best: float, vspace: VectorSpace,
-               space: Space, n_bo: int) -> tuple[Any, Any]:
+               n_bo: int, prior_trusted: bool) -> tuple[Any, Any]:
         weight = 0.0
-        if space.has_prior:
+        if prior_trusted:
             beta = self.prior_beta
             if beta is None:
                 beta = self.n_trials / 10 if self.n_trials else 10.0
