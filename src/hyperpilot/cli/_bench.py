@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hyperpilot.cli._common import CommandError, UsageError, one_line
+from hyperpilot.cli._common import CommandError, UsageError, one_line, whole_number
 
 if TYPE_CHECKING:
     from hyperpilot.benchmarks._problem import Problem
@@ -57,25 +57,12 @@ Normalized regret: (f - f*) / (f_ref - f*), where f* is the known optimum (BBOB)
 best value seen on the problem, and f_ref the median of uniform random configurations.
 """
 
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}")
-    return value
+_POSITIVE = whole_number(1)
+_COUNT = whole_number(0)
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+
+
 
 
 def add_parser(subparsers: Any) -> None:
@@ -98,17 +85,17 @@ def add_parser(subparsers: Any) -> None:
                           "patterns, e.g. 'bbob-f01-*,ml-svm-*'")
     run.add_argument("--optimizers", default=DEFAULT_OPTIMIZERS, metavar="A,B,...",
                      help="comma-separated optimizer names (default: %(default)s)")
-    run.add_argument("--trials", type=_positive, default=DEFAULT_TRIALS, metavar="N",
+    run.add_argument("--trials", type=_POSITIVE, default=DEFAULT_TRIALS, metavar="N",
                      help="evaluations per run; full-budget evaluations for multi-fidelity "
                           "problems (default: %(default)s)")
-    run.add_argument("--seeds", type=_positive, default=DEFAULT_SEEDS, metavar="K",
+    run.add_argument("--seeds", type=_POSITIVE, default=DEFAULT_SEEDS, metavar="K",
                      help="run seeds 0..K-1 (default: %(default)s)")
     run.add_argument("--out", default=DEFAULT_RESULTS, metavar="FILE",
                      help="the JSON-lines results file, resumed if it exists "
                           "(default: %(default)s)")
-    run.add_argument("--jobs", type=_positive, default=1, metavar="J",
+    run.add_argument("--jobs", type=_POSITIVE, default=1, metavar="J",
                      help="runs in parallel, one worker process each (default: %(default)s)")
-    run.add_argument("--reference-samples", type=_count, default=100, metavar="N",
+    run.add_argument("--reference-samples", type=_COUNT, default=100, metavar="N",
                      help="random configurations evaluated once per problem; their median "
                           "scales the normalized regret (default: %(default)s)")
     run.add_argument("--retry-failed", action="store_true",
@@ -128,7 +115,7 @@ def add_parser(subparsers: Any) -> None:
     target.add_argument("--html", metavar="FILE",
                         help="where to write the HTML report (default: RESULTS with .html)")
     target.add_argument("--no-html", action="store_true", help="print the tables only")
-    report.add_argument("--trials", type=_positive, metavar="N",
+    report.add_argument("--trials", type=_POSITIVE, metavar="N",
                         help="report the runs of N trials (default: the largest N present)")
     report.set_defaults(handler=report_command)
 

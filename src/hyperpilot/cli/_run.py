@@ -14,7 +14,9 @@ from hyperpilot.cli._common import (
     counts_text,
     display_url,
     open_storage,
+    seconds,
     storage_url,
+    whole_number,
 )
 from hyperpilot.cli._target import as_optimizer, load_target, search_path
 from hyperpilot.exceptions import StudyNotFoundError
@@ -54,25 +56,11 @@ examples:
   hyperpilot run train.py --name lr-sweep --optimizer sobol --timeout 3600
 """
 
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+_COUNT = whole_number(0)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
+
+
 
 
 def add_parser(subparsers: Any) -> None:
@@ -84,13 +72,13 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("target", metavar="TARGET", help="a .py or .yaml file describing the study")
     parser.add_argument(
-        "--trials", type=_count, metavar="N",
+        "--trials", type=_COUNT, metavar="N",
         help="run until the study holds N finished trials, counting earlier runs "
              f"(default: the file's setting, else {DEFAULT_TRIALS})",
     )
-    parser.add_argument("--timeout", type=_seconds, metavar="S",
+    parser.add_argument("--timeout", type=seconds, metavar="S",
                         help="start no new trial after S seconds")
-    parser.add_argument("--trial-timeout", type=_seconds, metavar="S",
+    parser.add_argument("--trial-timeout", type=seconds, metavar="S",
                         help="stop a trial that runs longer than S seconds and record it as failed")
     parser.add_argument(
         "--optimizer", metavar="NAME",
@@ -100,7 +88,7 @@ def add_parser(subparsers: Any) -> None:
     add_storage_argument(parser)
     parser.add_argument("--name", metavar="NAME",
                         help="the study's name (default: the file's setting, else its stem)")
-    parser.add_argument("--seed", type=_count, metavar="N",
+    parser.add_argument("--seed", type=_COUNT, metavar="N",
                         help="seed of a new study; a resumed study keeps its stored seed")
     parser.add_argument("--no-progress", action="store_true", help="draw no progress bar")
     parser.add_argument("--new", action="store_true",

@@ -12,9 +12,11 @@ from hyperpilot.cli._common import (
     counts_text,
     display_url,
     open_storage,
+    seconds,
     storage_url,
+    whole_number,
 )
-from hyperpilot.cli._run import DEFAULT_TRIALS, _count, _seconds
+from hyperpilot.cli._run import DEFAULT_TRIALS
 from hyperpilot.cli._target import as_optimizer, load_target, search_path
 from hyperpilot.exceptions import HyperpilotError
 from hyperpilot.execution._heartbeat import DEFAULT_INTERVAL
@@ -47,6 +49,8 @@ examples:
       --total-trials 1000 --isolation process --trial-timeout 600 --memory-limit 4GB
 """
 
+_COUNT = whole_number(0)
+
 
 def _memory(text: str) -> int:
     try:
@@ -71,16 +75,16 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--study", metavar="NAME",
                         help="the study's name (default: the file's setting, else its stem)")
     add_storage_argument(parser)
-    parser.add_argument("--trials", type=_count, metavar="N",
+    parser.add_argument("--trials", type=_COUNT, metavar="N",
                         help="run at most N trials in this worker")
     parser.add_argument(
-        "--total-trials", type=_count, metavar="N",
+        "--total-trials", type=_COUNT, metavar="N",
         help="stop once the study holds N trials, counting every worker's (default: the "
              f"file's setting, else {DEFAULT_TRIALS}, unless --trials is given)",
     )
-    parser.add_argument("--timeout", type=_seconds, metavar="S",
+    parser.add_argument("--timeout", type=seconds, metavar="S",
                         help="start no new trial after S seconds")
-    parser.add_argument("--trial-timeout", type=_seconds, metavar="S",
+    parser.add_argument("--trial-timeout", type=seconds, metavar="S",
                         help="stop a trial that runs longer than S seconds and record it as failed")
     parser.add_argument("--isolation", choices=["none", "process"],
                         help="'process' runs each trial in a fresh child process: crashes, "
@@ -88,7 +92,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--memory-limit", type=_memory, metavar="SIZE",
                         help="resident memory a trial may use, e.g. 4GB (implies "
                              "--isolation process)")
-    parser.add_argument("--heartbeat-interval", type=_seconds, metavar="S",
+    parser.add_argument("--heartbeat-interval", type=seconds, metavar="S",
                         default=DEFAULT_INTERVAL,
                         help=f"seconds between heartbeats (default: {DEFAULT_INTERVAL:g})")
     parser.add_argument(
@@ -96,7 +100,7 @@ def add_parser(subparsers: Any) -> None:
         help=f"for a new study: one of {', '.join(sorted(OPTIMIZERS))} (default: the file's, "
              "else the stored study's, else random)",
     )
-    parser.add_argument("--seed", type=_count, metavar="N", help="seed of a new study")
+    parser.add_argument("--seed", type=_COUNT, metavar="N", help="seed of a new study")
     parser.add_argument("--progress", action="store_true", help="draw a progress bar")
     parser.set_defaults(handler=worker_command)
 
