@@ -31,18 +31,6 @@ from hyperpilot.optimizers.bo._sawei import (
 from hyperpilot.optimizers.bo._surrogate import Surrogate
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    """Small matrices: threaded BLAS only adds contention (the BO loop pins it to 1 too)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(1):
-        yield
-
-
 class MeanStd(Surrogate):
     """A stand-in surrogate whose mean is X[:, 0] and whose std is X[:, 1]."""
 

@@ -12,18 +12,6 @@ from hyperpilot.optimizers.bo._gp import GaussianProcess, GPHyperparameters
 from hyperpilot.optimizers.bo._gp_map import cholesky_with_jitter
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    """Small matrices: threaded BLAS only adds contention (the BO loop pins it to 1 too)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(1):
-        yield
-
-
 def _matern52(r: np.ndarray) -> np.ndarray:
     return (1 + math.sqrt(5) * r + 5 * r**2 / 3) * np.exp(-math.sqrt(5) * r)
 

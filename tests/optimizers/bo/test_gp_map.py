@@ -23,18 +23,6 @@ from hyperpilot.optimizers.bo._kernels import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    """Small matrices: threaded BLAS only adds contention (the BO loop pins it to 1 too)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(1):
-        yield
-
-
 def _objective(prior="dim_scaled", learned=True, seed=0, n=14):
     rng = np.random.default_rng(seed)
     X = np.column_stack([rng.random(n), rng.random(n), (rng.integers(0, 3, n) + 0.5) / 3,
