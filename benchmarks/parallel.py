@@ -25,6 +25,7 @@ Run:  python benchmarks/parallel.py [--trials 64] [--seconds 1] [--workers 1,2,4
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import subprocess
@@ -207,6 +208,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     SECONDS = args.seconds
     counts = [int(k) for k in args.workers.split(",")]
+    # Worker processes start from byte code, as after a regular install; an editable
+    # install under PYTHONDONTWRITEBYTECODE would otherwise compile hyperpilot in every one.
+    compileall.compile_dir(Path(hp.__file__).parent, quiet=1)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         for engine in args.engines.split(","):

@@ -15,7 +15,7 @@ the file and the key at fault.
 
 from __future__ import annotations
 
-import difflib
+import functools
 import importlib
 import importlib.util
 import re
@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-
-import yaml
 
 from hyperpilot.cli._common import CommandError, UsageError, one_line
 from hyperpilot.exceptions import HyperpilotError
@@ -187,22 +185,29 @@ def _load_python(path: Path) -> RunSpec:
 
 
 # ---------------------------------------------------------------------- YAML files
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that also reads ``1e-3`` and ``1e3`` as floats (YAML 1.1 wants ``1.0e-3``)."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-        |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
-        |[-+]?\.(?:inf|Inf|INF)
-        |\.(?:nan|NaN|NAN))$""",
-        re.X,
-    ),
-    list("-+0123456789."),
+_FLOAT = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
 )
+
+
+@functools.cache
+def _loader() -> Any:
+    """SafeLoader that also reads ``1e-3`` and ``1e3`` as floats (YAML 1.1 wants ``1.0e-3``).
+
+    Built on first use, so that commands reading no YAML do not import it.
+    """
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
+    return Loader
 
 
 def read_yaml(path: Path) -> Any:
@@ -211,8 +216,10 @@ def read_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read: {one_line(exc)}") from None
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
@@ -230,6 +237,8 @@ def _load_yaml(path: Path) -> RunSpec:
         )
     for key in data:
         if key not in YAML_KEYS:
+            import difflib
+
             close = difflib.get_close_matches(str(key), YAML_KEYS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise UsageError(

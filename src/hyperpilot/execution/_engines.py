@@ -12,7 +12,6 @@ The study stays the only one that asks and tells; an engine only evaluates
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures as cf
 import contextlib
 import multiprocessing
@@ -181,13 +180,15 @@ class DaskEngine(Engine):
         return future
 
     def wait(self, handles: Collection[Any]) -> list[Any]:
+        import asyncio
+
         from distributed import wait
 
         while True:
             try:
                 done, _ = wait(  # type: ignore[no-untyped-call,unused-ignore]
                     list(handles), timeout=1.0, return_when="FIRST_COMPLETED")
-            except (TimeoutError, asyncio.TimeoutError):
+            except (TimeoutError, asyncio.TimeoutError):  # distinct types before 3.11
                 continue  # wake up now and then, so that Ctrl-C is seen
             if done:
                 return list(done)
