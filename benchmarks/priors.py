@@ -4,9 +4,13 @@ For each BBOB problem, ``bo`` runs three times per seed on the same function:
 
 * **none**: no prior;
 * **good**: a prior at the optimum moved by 1.0 (a tenth of the box's side) in a random
-  direction, confidence "medium";
+  direction;
 * **misleading**: every coordinate has a prior at the point of the box farthest from the
-  optimum (the opposite corner), confidence "medium".
+  optimum (the opposite corner).
+
+Good and misleading priors have the same confidence, and each confidence named by
+``--confidence`` gets its own table ("medium": a normal with a standard deviation of a
+quarter of the range; "high": an eighth).
 
 It prints, per problem, the median (over seeds) final regret of each variant after
 ``--trials`` evaluations, the number of evaluations the good prior needs to reach the
@@ -15,40 +19,75 @@ regrets; regrets below 1e-5 count as solved and equal. Targets (issue "BO engine
 ≤ 20 evaluations on most problems; misleading ≤ 1.5x the no-prior regret.
 
 Run:  python benchmarks/priors.py [--dims 2,5,10] [--seeds 5] [--trials 100]
+                                  [--confidence medium,high] [--jobs 2] [--out FILE.json]
+                                  [--option KEY=VALUE ...]  (BayesianOptimizer arguments)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing
+import os
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 import hyperpilot as hp
 from hyperpilot.benchmarks._bbob import BBOBProblem
+from hyperpilot.benchmarks._runner import limit_threads
 
 FUNCTIONS = (1, 7, 8, 10, 15, 21)
 SOLVED = 1e-5
 """Regrets below this count as solved (and equal): ratios of tinier numbers are noise."""
 
 
-def prior_space(problem: BBOBProblem, centre: dict[str, float]) -> hp.Space:
-    """The problem's space with a medium-confidence prior at *centre*."""
+def prior_space(problem: BBOBProblem, centre: dict[str, float],
+                confidence: str | float) -> hp.Space:
+    """The problem's space with a prior at *centre* of the given confidence."""
     return hp.Space({name: hp.Float(-5.0, 5.0, prior=float(np.clip(centre[name], -5, 5)),
-                                    confidence="medium")
+                                    confidence=confidence)
                      for name in problem.space.names})
 
 
-def run(problem: BBOBProblem, space: hp.Space, seed: int, trials: int) -> np.ndarray:
-    """Regret after each evaluation (best so far minus the optimum)."""
-    optimum = problem.optimum["value"]
+Task = tuple[int, int, int, str, "str | float", int, dict[str, Any]]
+"""function, dimension, seed, variant, confidence, trials, optimizer options."""
+
+
+def run(task: Task) -> np.ndarray:
+    """Regret after each evaluation (best so far minus the optimum) of one run."""
+    function, dim, seed, variant, confidence, trials, options = task
+    limit_threads()
+    problem = BBOBProblem(function, dim)
+    optimum = problem.optimal_config
+    rng = np.random.default_rng(seed)
+    direction = rng.normal(size=dim)
+    direction /= np.linalg.norm(direction)
+    space = problem.space
+    if variant == "good":
+        space = prior_space(problem, {n: optimum[n] + direction[i]
+                                      for i, n in enumerate(problem.space.names)}, confidence)
+    elif variant == "misleading":
+        space = prior_space(problem, {n: -5.0 if optimum[n] > 0 else 5.0
+                                      for n in problem.space.names}, confidence)
     study = hp.create_study(space=space, storage="memory", seed=seed,
-                            optimizer=hp.BayesianOptimizer(n_trials=trials))
+                            optimizer=hp.BayesianOptimizer(n_trials=trials, **options))
     study.optimize(lambda c: problem.evaluate(c)["value"], n_trials=trials,
                    show_progress=False)
     values = np.array([t.value for t in study.trials], dtype=float)
-    return np.minimum.accumulate(values) - optimum
+    return np.minimum.accumulate(values) - problem.optimum["value"]
+
+
+def _option(text: str) -> tuple[str, Any]:
+    key, _, value = text.partition("=")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,45 +96,70 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--functions", default=",".join(map(str, FUNCTIONS)))
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--confidence", default="medium,high",
+                        help="prior confidences to compare, comma-separated")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--option", action="append", default=[], type=_option,
+                        help="KEY=VALUE passed to BayesianOptimizer (repeatable)")
+    parser.add_argument("--out", help="write the regret curves to this JSON file")
     args = parser.parse_args(argv)
-    rows = []
-    for dim in (int(d) for d in args.dims.split(",")):
-        for function in (int(f) for f in args.functions.split(",")):
-            problem = BBOBProblem(function, dim)
-            optimum = problem.optimal_config
-            curves: dict[str, list[np.ndarray]] = {"none": [], "good": [], "misleading": []}
-            for seed in range(args.seeds):
-                rng = np.random.default_rng(seed)
-                direction = rng.normal(size=dim)
-                direction /= np.linalg.norm(direction)
-                good = {n: optimum[n] + direction[i] for i, n in enumerate(problem.space.names)}
-                bad = {n: -5.0 if optimum[n] > 0 else 5.0 for n in problem.space.names}
-                print(f"  {problem.name} seed {seed}", file=sys.stderr, flush=True)
-                curves["none"].append(run(problem, problem.space, seed, args.trials))
-                curves["good"].append(run(problem, prior_space(problem, good), seed,
-                                          args.trials))
-                curves["misleading"].append(run(problem, prior_space(problem, bad), seed,
-                                                args.trials))
-            median = {k: np.maximum(np.median(np.vstack(v), axis=0), SOLVED)
-                      for k, v in curves.items()}
-            target = median["none"][-1]
-            reached = np.nonzero(median["good"] <= target)[0]
-            needed = int(reached[0]) + 1 if reached.size else None
-            ratio = median["misleading"][-1] / target if target > 0 else float("nan")
-            rows.append((problem.name, median["none"][-1], median["good"][-1],
-                         median["misleading"][-1], needed, ratio))
-    print(f"\nπBO with `bo`, {args.trials} evaluations, median over {args.seeds} seeds\n")
-    print("| problem | regret, no prior | regret, good prior | regret, misleading prior "
-          "| evaluations the good prior needs to match no-prior@end | misleading / none |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, none, good, bad, needed, ratio in rows:
-        shown = "never" if needed is None else str(needed)
-        print(f"| {name} | {none:.3g} | {good:.3g} | {bad:.3g} | {shown} | {ratio:.2f} |")
-    within = sum(1 for r in rows if r[4] is not None and r[4] <= 20)
-    robust = sum(1 for r in rows if not r[5] > 1.5)
-    print(f"\ngood prior matches the no-prior result within 20 evaluations on {within} of "
-          f"{len(rows)} problems; misleading prior within 1.5x on {robust} of {len(rows)}")
+    options = dict(args.option)
+    confidences: list[str | float] = [c if c in ("low", "medium", "high") else float(c)
+                   for c in args.confidence.split(",")]
+    problems = [(f, d) for d in (int(x) for x in args.dims.split(","))
+                for f in (int(x) for x in args.functions.split(","))]
+    tasks: list[Task] = [(f, d, seed, "none", "medium", args.trials, options)
+             for f, d in problems for seed in range(args.seeds)]
+    tasks += [(f, d, seed, variant, c, args.trials, options) for c in confidences
+              for f, d in problems for seed in range(args.seeds)
+              for variant in ("good", "misleading")]
+    curves: dict[tuple[Any, ...], np.ndarray] = {}
+    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(run, task): task for task in tasks}
+        for done, future in enumerate(as_completed(futures), 1):
+            f, d, seed, variant, c, _, _ = futures[future]
+            curves[(f, d, seed, variant, "-" if variant == "none" else c)] = future.result()
+            print(f"  {done}/{len(tasks)} f{f:02d} {d}-D seed {seed} {variant} {c}",
+                  file=sys.stderr, flush=True)
+    if args.out:
+        Path(args.out).write_text(json.dumps(
+            [{"function": k[0], "dim": k[1], "seed": k[2], "variant": k[3],
+              "confidence": k[4], "regret": v.tolist()} for k, v in curves.items()]),
+            encoding="utf-8")
+    suffix = f", options {options}" if options else ""
+    for confidence in confidences:
+        print(f"\nπBO with `bo`, prior confidence {confidence!r}, {args.trials} evaluations, "
+              f"median over {args.seeds} seeds{suffix}\n")
+        print(table(curves, problems, args.seeds, confidence))
     return 0
+
+
+def table(curves: dict[tuple[Any, ...], np.ndarray], problems: Sequence[tuple[int, int]],
+          seeds: int, confidence: str | float) -> str:
+    """The per-problem table for one confidence, with the two counts under it."""
+    lines = ["| problem | regret, no prior | regret, good prior | regret, misleading prior "
+             "| evaluations the good prior needs to match no-prior@end | misleading / none |",
+             "|---|---:|---:|---:|---:|---:|"]
+    within = robust = 0
+    for f, d in problems:
+        median = {}
+        for variant in ("none", "good", "misleading"):
+            key = "-" if variant == "none" else confidence
+            stacked = np.vstack([curves[(f, d, s, variant, key)] for s in range(seeds)])
+            median[variant] = np.maximum(np.median(stacked, axis=0), SOLVED)
+        target = median["none"][-1]
+        reached = np.nonzero(median["good"] <= target)[0]
+        needed = int(reached[0]) + 1 if reached.size else None
+        ratio = median["misleading"][-1] / target
+        within += needed is not None and needed <= 20
+        robust += not ratio > 1.5
+        shown = "never" if needed is None else str(needed)
+        lines.append(f"| bbob-f{f:02d}-d{d:02d}-i01 | {target:.3g} | {median['good'][-1]:.3g} "
+                     f"| {median['misleading'][-1]:.3g} | {shown} | {ratio:.2f} |")
+    lines.append(f"\ngood prior matches the no-prior result within 20 evaluations on {within} "
+                 f"of {len(problems)} problems; misleading prior within 1.5x on {robust} of "
+                 f"{len(problems)}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
