@@ -200,6 +200,21 @@ def test_text_report_has_the_tables(results: Path) -> None:
     assert "runs: 24 ok, 6 failed, 0 unsupported" in text
 
 
+def test_markdown_report_has_well_formed_tables(results: Path) -> None:
+    text = text_report(summarize(read_records(results)), markdown=True)
+    lines = text.splitlines()
+    rules = [i for i, line in enumerate(lines) if line.startswith("| ---")]
+    assert len(rules) >= 4  # regret, per problem, rank, overhead, ...
+    for i in rules:
+        header, rule = lines[i - 1], lines[i]
+        assert lines[i - 2] == ""  # a caption needs a blank line before its table
+        assert header.count("|") == rule.count("|")
+        body = lines[i + 1]
+        assert body.startswith("| ") and body.count("|") == header.count("|")
+    assert "---:" in text  # numbers align right
+    assert "* Wilcoxon signed-rank" in text
+
+
 class _Checker(html.parser.HTMLParser):
     VOID = {"meta", "br", "img", "input", "link", "hr", "source"}
 

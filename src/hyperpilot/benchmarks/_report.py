@@ -53,6 +53,15 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
                       *(line(row) for row in cells)])
 
 
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A Markdown (GitHub) table; numeric columns align right."""
+    numeric = [all(isinstance(row[j], (int, float)) or row[j] is None for row in rows)
+               for j in range(len(headers))]
+    rule = ["---:" if num else "---" for num in numeric]
+    return "\n".join("| " + " | ".join(items) + " |" for items in (
+        list(headers), rule, *([_cell(v) for v in row] for row in rows)))
+
+
 def _first_line(text: Any) -> str:
     lines = str(text or "").strip().splitlines()
     return lines[0] if lines else "(no reason recorded)"
@@ -140,8 +149,13 @@ def failure_rows(summary: Summary) -> tuple[list[str], list[list[Any]]]:
     return headers, rows
 
 
-def text_report(summary: Summary, *, source: str = "") -> str:
-    """The report as plain text for the terminal."""
+def text_report(summary: Summary, *, source: str = "", markdown: bool = False) -> str:
+    """The report as plain text for the terminal, or as Markdown (tables and bullets)."""
+    def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+        # Markdown needs a blank line between a caption and its table.
+        return "\n" + markdown_table(headers, rows) if markdown else text_table(headers, rows)
+
+    bullet = "* " if markdown else "  "
     c = summary.counts
     seeds = summary.seeds
     lines = [
@@ -157,30 +171,30 @@ def text_report(summary: Summary, *, source: str = "") -> str:
     lines += ["", "Normalized regret, mean over problems of the mean over seeds (regret: "
               "0 = optimum, 1 = median random configuration; hypervolume regret: 0 = best "
               "combined front, 1 = no volume):",
-              text_table(*regret_rows(summary))]
+              table(*regret_rows(summary))]
     if len(summary.problems) <= DETAIL_LIMIT:
         lines += ["", f"Normalized regret after {summary.n_trials} evaluations per problem "
-                  "(mean over seeds):", text_table(*problem_rows(summary))]
+                  "(mean over seeds):", table(*problem_rows(summary))]
     lines += ["", "Mean rank (1 = best; per problem on the mean final regret, ties averaged, "
-              "an optimizer with no finished run ranks last):", text_table(*rank_rows(summary))]
+              "an optimizer with no finished run ranks last):", table(*rank_rows(summary))]
     lines += ["", "Significance:"]
     if summary.wilcoxon is not None:
-        lines.append("  " + summary.wilcoxon.summary())
+        lines.append(bullet + summary.wilcoxon.summary())
     if summary.friedman is not None:
-        lines.append("  " + summary.friedman.summary())
+        lines.append(bullet + summary.friedman.summary())
     headers, rows = test_rows(summary)
     if rows:
         lines += ["", "Incumbent's validation / test value (mean over seeds; test on held-out "
-                  "data, mean of the test seeds):", text_table(headers, rows)]
+                  "data, mean of the test seeds):", table(headers, rows)]
     headers, rows = overhead_rows(summary)
     if rows:
         lines += ["", "Optimizer overhead (seconds of ask + tell per trial, evaluations "
-                  "excluded):", text_table(headers, rows)]
+                  "excluded):", table(headers, rows)]
     headers, rows = failure_rows(summary)
     if rows:
-        lines += ["", f"Failed ({len(rows)}):", text_table(headers, rows)]
+        lines += ["", f"Failed ({len(rows)}):", table(headers, rows)]
     if summary.unsupported:
-        lines += ["", f"Unsupported ({len(summary.unsupported)}):", text_table(
+        lines += ["", f"Unsupported ({len(summary.unsupported)}):", table(
             ["problem", "optimizer", "seed", "reason"],
             [[r["problem"], r["optimizer"], r["seed"], _first_line(r.get("error"))]
              for r in summary.unsupported])]

@@ -115,6 +115,8 @@ def add_parser(subparsers: Any) -> None:
     target.add_argument("--html", metavar="FILE",
                         help="where to write the HTML report (default: RESULTS with .html)")
     target.add_argument("--no-html", action="store_true", help="print the tables only")
+    report.add_argument("--markdown", action="store_true",
+                        help="print the tables as Markdown, e.g. for a docs page")
     report.add_argument("--trials", type=_POSITIVE, metavar="N",
                         help="report the runs of N trials (default: the largest N present)")
     report.set_defaults(handler=report_command)
@@ -230,7 +232,7 @@ def report_command(args: argparse.Namespace) -> int:
         summary = summarize(records, n_trials=args.trials)
     except ValueError as exc:
         raise UsageError(f"{path}: {one_line(exc)}") from None
-    print(text_report(summary, source=str(path)))
+    print(text_report(summary, source=str(path), markdown=args.markdown))
     if not args.no_html:
         target = Path(args.html) if args.html else path.with_suffix(".html")
         try:
