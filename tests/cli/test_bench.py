@@ -96,6 +96,14 @@ def test_run_then_report_end_to_end(cli: Any, toy_suite: None, tmp_path: Path,
     text_only = cli("bench", "report", "bench-results.jsonl", "--no-html", "--trials", "8")
     assert text_only.code == 0 and "HTML report" not in text_only.out
 
+    pytest.importorskip("matplotlib")
+    docs = cli("bench", "report", "--no-html", "--markdown", "--figures", "figures")
+    assert docs.code == 0, docs.err
+    assert "| family | metric | optimizer |" in docs.out
+    assert docs.out.rstrip().endswith(
+        "figures: figures/regret-toy.svg, figures/ranks.svg, figures/overhead.svg")
+    assert (tmp_path / "figures" / "ranks.svg").read_text().lstrip().startswith("<?xml")
+
 
 def test_failed_runs_exit_1_and_are_reported(cli: Any, toy_suite: None, tmp_path: Path) -> None:
     out = tmp_path / "broken.jsonl"

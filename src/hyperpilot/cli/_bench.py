@@ -115,6 +115,9 @@ def add_parser(subparsers: Any) -> None:
     target.add_argument("--html", metavar="FILE",
                         help="where to write the HTML report (default: RESULTS with .html)")
     target.add_argument("--no-html", action="store_true", help="print the tables only")
+    report.add_argument("--figures", metavar="DIR",
+                        help="also write SVG figures (regret per family, ranks, overhead) "
+                             "into DIR (needs matplotlib, in the 'bench' extra)")
     report.add_argument("--markdown", action="store_true",
                         help="print the tables as Markdown, e.g. for a docs page")
     report.add_argument("--trials", type=_POSITIVE, metavar="N",
@@ -240,6 +243,14 @@ def report_command(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise CommandError(f"cannot write the HTML report {str(target)!r}: {exc}") from None
         print(f"\nHTML report: {written}")
+    if args.figures:
+        from hyperpilot.benchmarks._figures import write_figures
+
+        try:
+            figures = write_figures(summary, args.figures)
+        except OSError as exc:
+            raise CommandError(f"cannot write figures into {args.figures!r}: {exc}") from None
+        print(f"figures: {', '.join(str(f) for f in figures)}")
     sys.stdout.flush()
     return 0
 
