@@ -64,6 +64,27 @@ def test_misleading_prior_is_overruled() -> None:
     assert "rejected" in verdicts
 
 
+def test_a_rejected_prior_offers_no_candidates_to_the_search(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from hyperpilot.optimizers.bo._maximizer import AcquisitionMaximizer
+
+    offered: list[bool] = []
+    maximize = AcquisitionMaximizer.maximize
+
+    def spy(self: AcquisitionMaximizer, *args: Any, **kwargs: Any) -> Any:
+        offered.append(kwargs.get("prior_sampler") is not None)
+        return maximize(self, *args, **kwargs)
+
+    monkeypatch.setattr(AcquisitionMaximizer, "maximize", spy)
+    wrong = hp.Space({f"x{i}": hp.Float(-5.0, 5.0, prior=-4.0, confidence="medium")
+                      for i in range(4)})
+    study = hp.create_study(space=wrong, storage="memory", optimizer="bo", seed=1)
+    study.optimize(sphere, n_trials=25, show_progress=False)
+    verdicts = [t.meta["bo"]["prior"] for t in study.trials if t.meta["bo"]["kind"] == "model"]
+    assert offered == [v == "used" for v in verdicts]
+    assert "rejected" in verdicts
+
+
 def test_running_trials_are_avoided() -> None:
     study = hp.create_study(space=SPHERE, storage="memory", optimizer="bo", seed=2)
     study.optimize(sphere, n_trials=8, show_progress=False)

@@ -359,7 +359,7 @@ class BayesianOptimizer(Optimizer):
             self._maximizer = AcquisitionMaximizer()
         X_best, scores = self._maximizer.maximize(
             score, vspace, rng, n=1, incumbents=X[order], exclude=exclude,
-            prior_sampler=self._prior_sampler(vspace) if history.space.has_prior else None,
+            prior_sampler=self._prior_sampler(vspace) if prior_trusted else None,
             score_grad=score_grad,
         )
         if X_best.shape[0] == 0:  # every configuration has been evaluated
