@@ -20,6 +20,7 @@ regrets; regrets below 1e-5 count as solved and equal. Targets (issue "BO engine
 
 Run:  python benchmarks/priors.py [--dims 2,5,10] [--seeds 5] [--trials 100]
                                   [--confidence medium,high] [--jobs 2] [--out FILE.json]
+                                  [--load FILE.json] [--figure FILE.svg]
                                   [--option KEY=VALUE ...]  (BayesianOptimizer arguments)
 """
 
@@ -102,25 +103,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--option", action="append", default=[], type=_option,
                         help="KEY=VALUE passed to BayesianOptimizer (repeatable)")
     parser.add_argument("--out", help="write the regret curves to this JSON file")
+    parser.add_argument("--load", metavar="FILE.json",
+                        help="report the curves of an earlier --out instead of running")
+    parser.add_argument("--figure", metavar="FILE.svg", help="also draw the results")
     args = parser.parse_args(argv)
     options = dict(args.option)
     confidences: list[str | float] = [c if c in ("low", "medium", "high") else float(c)
-                   for c in args.confidence.split(",")]
+                                      for c in args.confidence.split(",")]
     problems = [(f, d) for d in (int(x) for x in args.dims.split(","))
                 for f in (int(x) for x in args.functions.split(","))]
-    tasks: list[Task] = [(f, d, seed, "none", "medium", args.trials, options)
-             for f, d in problems for seed in range(args.seeds)]
-    tasks += [(f, d, seed, variant, c, args.trials, options) for c in confidences
-              for f, d in problems for seed in range(args.seeds)
-              for variant in ("good", "misleading")]
-    curves: dict[tuple[Any, ...], np.ndarray] = {}
-    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run, task): task for task in tasks}
-        for done, future in enumerate(as_completed(futures), 1):
-            f, d, seed, variant, c, _, _ = futures[future]
-            curves[(f, d, seed, variant, "-" if variant == "none" else c)] = future.result()
-            print(f"  {done}/{len(tasks)} f{f:02d} {d}-D seed {seed} {variant} {c}",
-                  file=sys.stderr, flush=True)
+    if args.load:
+        curves = {(r["function"], r["dim"], r["seed"], r["variant"], r["confidence"]):
+                  np.array(r["regret"]) for r in json.loads(Path(args.load).read_text())}
+    else:
+        curves = run_all(problems, confidences, args.seeds, args.trials, options, args.jobs)
     if args.out:
         Path(args.out).write_text(json.dumps(
             [{"function": k[0], "dim": k[1], "seed": k[2], "variant": k[3],
@@ -131,7 +127,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nπBO with `bo`, prior confidence {confidence!r}, {args.trials} evaluations, "
               f"median over {args.seeds} seeds{suffix}\n")
         print(table(curves, problems, args.seeds, confidence))
+    if args.figure:
+        figure(curves, problems, args.seeds, confidences, args.figure)
     return 0
+
+
+def run_all(problems: Sequence[tuple[int, int]], confidences: Sequence[str | float],
+            seeds: int, trials: int, options: dict[str, Any],
+            jobs: int) -> dict[tuple[Any, ...], np.ndarray]:
+    """Every run, in a process pool; keyed (function, dim, seed, variant, confidence)."""
+    tasks: list[Task] = [(f, d, seed, "none", "medium", trials, options)
+                         for f, d in problems for seed in range(seeds)]
+    tasks += [(f, d, seed, variant, c, trials, options) for c in confidences
+              for f, d in problems for seed in range(seeds)
+              for variant in ("good", "misleading")]
+    curves: dict[tuple[Any, ...], np.ndarray] = {}
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(run, task): task for task in tasks}
+        for done, future in enumerate(as_completed(futures), 1):
+            f, d, seed, variant, c, _, _ = futures[future]
+            curves[(f, d, seed, variant, "-" if variant == "none" else c)] = future.result()
+            print(f"  {done}/{len(tasks)} f{f:02d} {d}-D seed {seed} {variant} {c}",
+                  file=sys.stderr, flush=True)
+    return curves
+
+
+def medians(curves: dict[tuple[Any, ...], np.ndarray], f: int, d: int, seeds: int,
+            confidence: str | float) -> dict[str, np.ndarray]:
+    """Per variant, the median regret curve over seeds (floored at :data:`SOLVED`)."""
+    out = {}
+    for variant in ("none", "good", "misleading"):
+        key = "-" if variant == "none" else confidence
+        stacked = np.vstack([curves[(f, d, s, variant, key)] for s in range(seeds)])
+        out[variant] = np.maximum(np.median(stacked, axis=0), SOLVED)
+    return out
 
 
 def table(curves: dict[tuple[Any, ...], np.ndarray], problems: Sequence[tuple[int, int]],
@@ -142,11 +171,7 @@ def table(curves: dict[tuple[Any, ...], np.ndarray], problems: Sequence[tuple[in
              "|---|---:|---:|---:|---:|---:|"]
     within = robust = 0
     for f, d in problems:
-        median = {}
-        for variant in ("none", "good", "misleading"):
-            key = "-" if variant == "none" else confidence
-            stacked = np.vstack([curves[(f, d, s, variant, key)] for s in range(seeds)])
-            median[variant] = np.maximum(np.median(stacked, axis=0), SOLVED)
+        median = medians(curves, f, d, seeds, confidence)
         target = median["none"][-1]
         reached = np.nonzero(median["good"] <= target)[0]
         needed = int(reached[0]) + 1 if reached.size else None
@@ -160,6 +185,59 @@ def table(curves: dict[tuple[Any, ...], np.ndarray], problems: Sequence[tuple[in
                  f"of {len(problems)} problems; misleading prior within 1.5x on {robust} of "
                  f"{len(problems)}")
     return "\n".join(lines)
+
+
+def figure(curves: dict[tuple[Any, ...], np.ndarray], problems: Sequence[tuple[int, int]],
+           seeds: int, confidences: Sequence[str | float], path: str) -> None:
+    """Two panels: how soon each variant reaches the no-prior final regret, and the cost
+    of a misleading prior per problem."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    palette: list[Any] = list(plt.get_cmap("tab10")(np.arange(10)))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    styles = {"good": "-", "misleading": ":"}
+    ratios: dict[str | float, list[float]] = {}
+    for i, confidence in enumerate(confidences):
+        color = palette[i % 10]
+        reached: dict[str, list[np.ndarray]] = {"good": [], "misleading": []}
+        for f, d in problems:
+            median = medians(curves, f, d, seeds, confidence)
+            for variant in reached:
+                reached[variant].append(median[variant] <= median["none"][-1])
+            ratios.setdefault(confidence, []).append(
+                median["misleading"][-1] / median["none"][-1])
+        for variant, rows in reached.items():
+            share = np.mean(np.vstack(rows), axis=0)
+            left.plot(np.arange(1, len(share) + 1), share, styles[variant], color=color,
+                      label=f"{variant} prior, {confidence}")
+    none_rows = [medians(curves, f, d, seeds, confidences[0])["none"] for f, d in problems]
+    share = np.mean(np.vstack([r <= r[-1] for r in none_rows]), axis=0)
+    left.plot(np.arange(1, len(share) + 1), share, "-", color="#777", label="no prior")
+    left.axvline(20, color="#bbb", linewidth=1)
+    left.set_xlabel("evaluations")
+    left.set_ylabel("share of problems at the no-prior result")
+    left.set_title("How soon each run reaches the no-prior 100-evaluation regret", fontsize=10)
+    left.legend(fontsize=8)
+    left.grid(True, alpha=0.3)
+    labels = [f"f{f:02d} {d}-D" for f, d in problems]
+    x = np.arange(len(problems))
+    width = 0.8 / max(len(confidences), 1)
+    for i, confidence in enumerate(confidences):
+        right.bar(x + i * width, ratios[confidence], width, label=str(confidence),
+                  color=palette[i % 10])
+    right.axhline(1.5, color="#c00", linewidth=1, label="1.5x")
+    right.set_yscale("log")
+    right.set_xticks(x + width * (len(confidences) - 1) / 2, labels, rotation=90, fontsize=7)
+    right.set_ylabel("misleading / no-prior regret at the end")
+    right.set_title("Cost of a misleading prior", fontsize=10)
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    with plt.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(path, format="svg", metadata={"Date": None})
+    plt.close(fig)
 
 
 if __name__ == "__main__":
