@@ -64,6 +64,40 @@ def test_misleading_prior_is_overruled() -> None:
     assert "rejected" in verdicts
 
 
+def test_a_rejected_prior_gets_its_design_topped_up_with_uniform_points() -> None:
+    wrong = hp.Space({f"x{i}": hp.Float(-5.0, 5.0, prior=-4.5, confidence="high")
+                      for i in range(4)})
+    optimizer = BayesianOptimizer(n_trials=40)
+    n_init = optimizer.initial_size(wrong)
+    study = hp.create_study(space=wrong, storage="memory", optimizer=optimizer, seed=1)
+    study.optimize(sphere, n_trials=25, show_progress=False)
+    metas = [t.meta["bo"] for t in study.trials]
+    design = metas[:n_init]
+    assert all(m["kind"] == "design" for m in design)
+    assert sum(not m["from_prior"] for m in design) < n_init  # half follow the prior
+    top_up = [m for m in metas[n_init:] if m["kind"] == "design"]
+    assert top_up and all(m["prior"] == "rejected" and not m["from_prior"] for m in top_up)
+    # uniform points until a design without priors would have had as many, then the model
+    assert sum(not m["from_prior"] for m in metas if m["kind"] == "design") == n_init
+    first_model = next(i for i, m in enumerate(metas) if m["kind"] == "model")
+    assert all(m["kind"] == "design" for m in metas[:first_model])
+    # the top-up continues the uniform Sobol sequence: no point repeats
+    rows = np.array([[t.config[f"x{i}"] for i in range(4)] for t in study.trials])
+    assert len(np.unique(rows.round(9), axis=0)) == len(rows)
+
+
+def test_a_trusted_prior_gets_no_top_up() -> None:
+    right = hp.Space({f"x{i}": hp.Float(-5.0, 5.0, prior=0.2, confidence="high")
+                      for i in range(4)})
+    optimizer = BayesianOptimizer(n_trials=40)
+    study = hp.create_study(space=right, storage="memory", optimizer=optimizer, seed=1)
+    study.optimize(sphere, n_trials=15, show_progress=False)
+    n_init = optimizer.initial_size(right)
+    metas = [t.meta["bo"] for t in study.trials]
+    assert all(m["kind"] == "model" for m in metas[n_init:])
+    assert metas[n_init]["prior"] == "used"
+
+
 def test_a_rejected_prior_offers_no_candidates_to_the_search(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from hyperpilot.optimizers.bo._maximizer import AcquisitionMaximizer

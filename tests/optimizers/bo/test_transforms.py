@@ -52,13 +52,30 @@ def test_power_transform_reduces_skew():
     z = t.fit_transform(y)
     assert t.lambda_ is not None and t.lambda_ < 1.0
     assert abs(skew(z)) < 0.25 * abs(skew(y))
-    # the same maximum-likelihood lambda as SciPy's reference implementation
-    x = (y - y.mean()) / y.std()
+    # the same maximum-likelihood lambda as SciPy's reference implementation, on the
+    # robustly scaled costs with the upper tail compressed
+    q25, median, q75 = np.percentile(y, [25, 50, 75])
+    x = (y - median) / ((q75 - q25) / 1.349)
+    x = np.where(x > 3.0, 3.0 + np.log1p(np.maximum(x - 3.0, 0.0)), x)
     assert t.lambda_ == pytest.approx(yeojohnson(x)[1], abs=1e-3)
     assert z.mean() == pytest.approx(0.0, abs=1e-10) and z.std() == pytest.approx(1.0)
     # values beyond the observed range still map monotonically
     wide = np.array([y.min() - 5, y.min(), y.max(), y.max() * 3])
     assert np.all(np.diff(t.transform(wide)) > 0)
+
+
+def test_power_transform_keeps_the_spread_beside_a_diverged_run():
+    # one configuration diverged: its error is a million, the others lie near 0.5
+    rng = np.random.default_rng(3)
+    good = 0.45 + 0.5 * rng.random(40)
+    y = np.concatenate([good, [6.1, 7.0, 1.4e6]])
+    z = PowerTransform().fit_transform(y)
+    bulk = z[:40]
+    assert np.all(np.diff(z[np.argsort(y)]) > 0)  # strictly increasing still
+    # the forty ordinary values keep most of the spread (before: all within 1e-6)
+    assert bulk.max() - bulk.min() > 1.0
+    assert np.corrcoef(bulk, good)[0, 1] > 0.95
+    assert z[-1] < 6.0  # the outlier sits a few units above, not hundreds
 
 
 def test_power_transform_falls_back_to_standardizing():

@@ -14,7 +14,10 @@ One proposal, step by step (``BayesianOptimizer._ask``):
 4. **Acquisition.** ``best`` is the smallest transformed target. With priors (πBO), the
    log-prior times ``beta / n`` is added to log-acquisitions (multiplied in as
    ``prior ** (beta / n)`` otherwise), ``n`` counting model-based proposals, so the prior
-   leads early and fades.
+   leads early and fades. Each step first tests the prior against the incumbent's region
+   (DynaBO); a rejected prior is left out of the acquisition and the search, and if the
+   design holds fewer uniform points than a design without priors would, a uniform Sobol
+   point is proposed instead, until it does.
 5. **Search.** :class:`AcquisitionMaximizer` (Sobol + prior samples + perturbed
    incumbents, local search, L-BFGS-B on continuous columns for GP models) returns the best
    canonical row that is not an evaluated or running configuration (unless ``noisy``).
@@ -263,8 +266,14 @@ class BayesianOptimizer(Optimizer):
             # The prior's mode first, then prior-shaped and uniform Sobol points in turn, so
             # that a misleading prior cannot hide the rest of the space from the model.
             if number == 0:
-                return Proposal(space.default_config(), meta={"bo": {"kind": "design"}})
+                return Proposal(space.default_config(),
+                                meta={"bo": {"kind": "design", "from_prior": True}})
             number, from_prior = (number - 1) // 2, number % 2 == 1
+        return self._sobol_point(history, number, from_prior)
+
+    def _sobol_point(self, history: History, index: int, from_prior: bool,
+                     **meta: Any) -> Proposal:
+        """Point *index* of the uniform or the prior-shaped Sobol design."""
         design = self._design_prior if from_prior else self._design_uniform
         if design is None:
             design = SobolOptimizer(from_prior=from_prior, seed=self.seed)
@@ -272,10 +281,30 @@ class BayesianOptimizer(Optimizer):
                 self._design_prior = design
             else:
                 self._design_uniform = design
-        sub = History(space=space, objectives=history.objectives, number=number,
+        sub = History(space=history.space, objectives=history.objectives, number=index,
                       seed=history.seed)
         proposal = design.ask(sub)
-        return Proposal(proposal.config, meta={"bo": {"kind": "design"}})
+        info: dict[str, Any] = {"kind": "design", **meta}
+        if history.space.has_prior:
+            info["from_prior"] = from_prior
+        return Proposal(proposal.config, meta={"bo": info})
+
+    def _uniform_top_up(self, history: History, trials: Sequence[Trial]) -> Proposal | None:
+        """A uniform design point while a rejected prior has left the design short of one.
+
+        With priors, half of the initial design follows the prior. When the model rejects
+        the prior before it has ever held, those points tell little about the rest of the
+        space, so uniform points are added until there are as many as a design without
+        priors has.
+        """
+        metas = [t.meta["bo"] for t in trials if isinstance(t.meta.get("bo"), dict)]
+        if any(m.get("kind") == "model" and m.get("prior") == "used" for m in metas):
+            return None  # the prior held once: the search has looked beyond the design
+        uniform = sum(1 for m in metas
+                      if m.get("kind") == "design" and m.get("from_prior") is False)
+        if uniform >= self.initial_size(history.space):
+            return None
+        return self._sobol_point(history, uniform, False, prior="rejected")
 
     def _targets(self, history: History, trials: Sequence[Trial],
                  rng: np.random.Generator) -> tuple[list[Trial], np.ndarray]:
@@ -352,6 +381,10 @@ class BayesianOptimizer(Optimizer):
         acq.update(progress)
         prior_trusted = history.space.has_prior and self._prior_holds(
             model, vspace, X[int(np.argmin(y))], rng)
+        if history.space.has_prior and not prior_trusted:
+            top_up = self._uniform_top_up(history, trials)
+            if top_up is not None:
+                return top_up
         score, score_grad = self._score(acq, model, best, vspace, n_bo, prior_trusted)
         exclude = None if self.noisy else np.vstack([X, X_running])
         order = np.argsort(y)[:5]

@@ -18,6 +18,8 @@ from hyperpilot._describe import Describable
 from hyperpilot.exceptions import OptimizerError
 
 _LAMBDA_BOUNDS = (-3.0, 3.0)
+_TAIL = 3.0
+"""Robust deviations above the median beyond which costs are compressed logarithmically."""
 
 
 def _as_vector(y: np.ndarray, what: str) -> np.ndarray:
@@ -142,19 +144,58 @@ def _yeo_johnson_nll(lam: float, x: np.ndarray) -> float:
     return 0.5 * x.size * math.log(var) - jacobian
 
 
-class PowerTransform(OutputTransform):
-    """Standardize, Yeo-Johnson with λ fitted by maximum likelihood, standardize again.
+def _robust_location_scale(y: np.ndarray) -> tuple[float, float]:
+    """Median and interquartile range / 1.349 (the standard deviation for normal data).
 
-    λ is searched in [-3, 3] with SciPy's bounded scalar minimizer. When the fit fails or
-    is degenerate (fewer than three distinct values, a non-finite result, a collapsed
-    spread), the transform falls back to plain standardization (``lambda_`` is None).
+    Falls back to the standard deviation when half the values or more are equal, and to
+    1 for constant y.
+    """
+    q25, median, q75 = (float(v) for v in np.percentile(y, [25, 50, 75]))
+    scale = (q75 - q25) / 1.349
+    if not scale > 1e-12 * max(1.0, abs(median)):
+        scale = _location_scale(y)[1]
+    return median, scale
+
+
+def _compress_upper(x: np.ndarray) -> np.ndarray:
+    """Identity up to :data:`_TAIL`, logarithmic beyond: strictly increasing, invertible."""
+    over = x > _TAIL
+    if not np.any(over):
+        return x
+    out = x.copy()
+    out[over] = _TAIL + np.log1p(x[over] - _TAIL)
+    return out
+
+
+def _expand_upper(x: np.ndarray) -> np.ndarray:
+    over = x > _TAIL
+    if not np.any(over):
+        return x
+    out = x.copy()
+    out[over] = _TAIL + np.expm1(x[over] - _TAIL)
+    return out
+
+
+class PowerTransform(OutputTransform):
+    """Robust scaling, upper tail compressed, Yeo-Johnson fitted by maximum likelihood.
+
+    1. ``x = (y - median) / (IQR / 1.349)``: robust, so that one diverged run (an error
+       of 1e6 among errors near 0.5) cannot squeeze all other values together;
+    2. values more than :data:`_TAIL` robust deviations above the median are compressed
+       logarithmically (costs are minimized: how bad a bad configuration is matters
+       little, and the order is kept);
+    3. Yeo-Johnson with λ searched in [-3, 3] by SciPy's bounded scalar minimizer;
+    4. standardize.
+
+    When the fit fails or is degenerate (fewer than three distinct values, a non-finite
+    result, a collapsed spread), step 3 is skipped (``lambda_`` is None).
     """
 
     def _fit(self, y: np.ndarray) -> None:
-        self.pre_mean_, self.pre_std_ = _location_scale(y)
-        x = (y - self.pre_mean_) / self.pre_std_
+        self.pre_mean_, self.pre_std_ = _robust_location_scale(y)
+        x = _compress_upper((y - self.pre_mean_) / self.pre_std_)
         self.lambda_: float | None = None
-        self.post_mean_, self.post_std_ = 0.0, 1.0
+        self.post_mean_, self.post_std_ = _location_scale(x)
         if np.unique(y).size < 3:
             return
         try:
@@ -174,17 +215,19 @@ class PowerTransform(OutputTransform):
         self.post_mean_, self.post_std_ = _location_scale(z)
 
     def _transform(self, y: np.ndarray) -> np.ndarray:
-        x = (y - self.pre_mean_) / self.pre_std_
-        if self.lambda_ is None:
-            return x
-        return (_yeo_johnson(np.atleast_1d(x), self.lambda_).reshape(x.shape)
-                - self.post_mean_) / self.post_std_
+        x = _compress_upper(np.atleast_1d((y - self.pre_mean_) / self.pre_std_))
+        if self.lambda_ is not None:
+            x = _yeo_johnson(x, self.lambda_)
+        out: np.ndarray = ((x - self.post_mean_) / self.post_std_).reshape(np.shape(y))
+        return out
 
     def _inverse(self, z: np.ndarray) -> np.ndarray:
+        w = np.atleast_1d(z * self.post_std_ + self.post_mean_)
         if self.lambda_ is not None:
-            w = np.atleast_1d(z * self.post_std_ + self.post_mean_)
-            z = _yeo_johnson_inverse(w, self.lambda_).reshape(np.shape(z))
-        return z * self.pre_std_ + self.pre_mean_
+            w = _yeo_johnson_inverse(w, self.lambda_)
+        out: np.ndarray = (_expand_upper(w) * self.pre_std_ + self.pre_mean_).reshape(
+            np.shape(z))
+        return out
 
 
 class LogScaled(OutputTransform):
