@@ -162,7 +162,7 @@ def _compress_upper(x: np.ndarray) -> np.ndarray:
     over = x > _TAIL
     if not np.any(over):
         return x
-    out = x.copy()
+    out: np.ndarray = np.array(x, dtype=float)
     out[over] = _TAIL + np.log1p(x[over] - _TAIL)
     return out
 
@@ -171,7 +171,7 @@ def _expand_upper(x: np.ndarray) -> np.ndarray:
     over = x > _TAIL
     if not np.any(over):
         return x
-    out = x.copy()
+    out: np.ndarray = np.array(x, dtype=float)
     out[over] = _TAIL + np.expm1(x[over] - _TAIL)
     return out
 
