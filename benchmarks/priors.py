@@ -40,6 +40,7 @@ import numpy as np
 
 import hyperpilot as hp
 from hyperpilot.benchmarks._bbob import BBOBProblem
+from hyperpilot.benchmarks._figures import pyplot, save_svg
 from hyperpilot.benchmarks._runner import limit_threads
 
 FUNCTIONS = (1, 7, 8, 10, 15, 21)
@@ -191,11 +192,7 @@ def figure(curves: dict[tuple[Any, ...], np.ndarray], problems: Sequence[tuple[i
            seeds: int, confidences: Sequence[str | float], path: str) -> None:
     """Two panels: how soon each variant reaches the no-prior final regret, and the cost
     of a misleading prior per problem."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     palette: list[Any] = list(plt.get_cmap("tab10")(np.arange(10)))
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     styles = {"good": "-", "misleading": ":"}
@@ -234,10 +231,7 @@ def figure(curves: dict[tuple[Any, ...], np.ndarray], problems: Sequence[tuple[i
     right.set_ylabel("misleading / no-prior regret at the end")
     right.set_title("Cost of a misleading prior", fontsize=10)
     right.legend(fontsize=8)
-    fig.tight_layout()
-    with plt.rc_context({"svg.fonttype": "none"}):
-        fig.savefig(path, format="svg", metadata={"Date": None})
-    plt.close(fig)
+    save_svg(plt, fig, path)
 
 
 if __name__ == "__main__":

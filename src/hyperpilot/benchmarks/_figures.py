@@ -27,7 +27,8 @@ REGRET_FLOOR = 1e-8
 """Regrets are drawn no lower than this (a log axis cannot show 0)."""
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
+    """Return pyplot on the Agg backend, or a helpful error without matplotlib."""
     try:
         import matplotlib
 
@@ -64,7 +65,7 @@ def family_curves(summary: Summary) -> dict[str, dict[str, np.ndarray]]:
 
 def write_figures(summary: Summary, folder: str | Path) -> list[Path]:
     """Write the SVG figures of *summary* into *folder* (created); return their paths."""
-    plt = _pyplot()
+    plt = pyplot()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     colors = _colors(plt, summary.optimizers)
@@ -83,7 +84,7 @@ def write_figures(summary: Summary, folder: str | Path) -> list[Path]:
         axes.set_title(f"{family}: {n_problems} problems, {len(summary.seeds)} seeds")
         axes.grid(True, which="major", alpha=0.3)
         axes.legend(fontsize=8)
-        written.append(_save(plt, figure, folder / f"regret-{family}.svg"))
+        written.append(save_svg(plt, figure, folder / f"regret-{family}.svg"))
     means = summary.mean_ranks.get("overall", {})
     if means:
         written.append(_ranks(plt, summary, means, colors, folder / "ranks.svg"))
@@ -120,7 +121,7 @@ def _ranks(plt: Any, summary: Summary, means: dict[str, float], colors: dict[str
     axes.set_xlabel("mean rank")
     axes.set_title(title, fontsize=10)
     axes.grid(True, axis="x", alpha=0.3)
-    return _save(plt, figure, path)
+    return save_svg(plt, figure, path)
 
 
 def _overhead(plt: Any, summary: Summary, colors: dict[str, Any], path: Path) -> Path:
@@ -138,12 +139,13 @@ def _overhead(plt: Any, summary: Summary, colors: dict[str, Any], path: Path) ->
     axes.set_title("Optimizer overhead per trial")
     axes.grid(True, which="major", alpha=0.3)
     axes.legend(fontsize=8)
-    return _save(plt, figure, path)
+    return save_svg(plt, figure, path)
 
 
-def _save(plt: Any, figure: Any, path: Path) -> Path:
+def save_svg(plt: Any, figure: Any, path: str | Path) -> Path:
+    """Write *figure* as SVG with its text kept as text, and close it."""
     figure.tight_layout()
     with plt.rc_context({"svg.fonttype": "none"}):  # text stays text: smaller, searchable
         figure.savefig(path, format="svg", metadata={"Date": None})
     plt.close(figure)
-    return path
+    return Path(path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -157,22 +158,16 @@ def _robust_location_scale(y: np.ndarray) -> tuple[float, float]:
     return median, scale
 
 
-def _compress_upper(x: np.ndarray) -> np.ndarray:
-    """Identity up to :data:`_TAIL`, logarithmic beyond: strictly increasing, invertible."""
+def _upper_tail(x: np.ndarray, warp: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Identity up to :data:`_TAIL`, ``_TAIL + warp(x - _TAIL)`` beyond.
+
+    With ``np.log1p`` it compresses the tail (strictly increasing); ``np.expm1`` undoes it.
+    """
     over = x > _TAIL
     if not np.any(over):
         return x
     out: np.ndarray = np.array(x, dtype=float)
-    out[over] = _TAIL + np.log1p(x[over] - _TAIL)
-    return out
-
-
-def _expand_upper(x: np.ndarray) -> np.ndarray:
-    over = x > _TAIL
-    if not np.any(over):
-        return x
-    out: np.ndarray = np.array(x, dtype=float)
-    out[over] = _TAIL + np.expm1(x[over] - _TAIL)
+    out[over] = _TAIL + warp(x[over] - _TAIL)
     return out
 
 
@@ -193,7 +188,7 @@ class PowerTransform(OutputTransform):
 
     def _fit(self, y: np.ndarray) -> None:
         self.pre_mean_, self.pre_std_ = _robust_location_scale(y)
-        x = _compress_upper((y - self.pre_mean_) / self.pre_std_)
+        x = _upper_tail((y - self.pre_mean_) / self.pre_std_, np.log1p)
         self.lambda_: float | None = None
         self.post_mean_, self.post_std_ = _location_scale(x)
         if np.unique(y).size < 3:
@@ -215,7 +210,7 @@ class PowerTransform(OutputTransform):
         self.post_mean_, self.post_std_ = _location_scale(z)
 
     def _transform(self, y: np.ndarray) -> np.ndarray:
-        x = _compress_upper(np.atleast_1d((y - self.pre_mean_) / self.pre_std_))
+        x = _upper_tail(np.atleast_1d((y - self.pre_mean_) / self.pre_std_), np.log1p)
         if self.lambda_ is not None:
             x = _yeo_johnson(x, self.lambda_)
         out: np.ndarray = ((x - self.post_mean_) / self.post_std_).reshape(np.shape(y))
@@ -225,7 +220,7 @@ class PowerTransform(OutputTransform):
         w = np.atleast_1d(z * self.post_std_ + self.post_mean_)
         if self.lambda_ is not None:
             w = _yeo_johnson_inverse(w, self.lambda_)
-        out: np.ndarray = (_expand_upper(w) * self.pre_std_ + self.pre_mean_).reshape(
+        out: np.ndarray = (_upper_tail(w, np.expm1) * self.pre_std_ + self.pre_mean_).reshape(
             np.shape(z))
         return out
 
