@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from hyperpilot.benchmarks._optuna import parents_first
@@ -74,3 +76,17 @@ def test_multi_objective_runs_or_is_unsupported(name: str) -> None:
     else:
         assert record.status == "ok", record.traceback
         assert len(record.values["f1"]) == len(record.values["f2"]) == 10
+
+
+@pytest.mark.parametrize("name", SMAC)
+def test_smac_leaves_other_loggers_alone(name: str, caplog: pytest.LogCaptureFixture) -> None:
+    _needs(name)
+    root = logging.getLogger()
+    level = root.level
+    record = make_adapter(name).run(Quadratic(), n_trials=3, seed=0)
+    assert record.status == "ok", record.traceback
+    assert root.level == level
+    assert logging.getLogger("smac").getEffectiveLevel() == logging.ERROR
+    with caplog.at_level(logging.INFO, logger="hyperpilot"):
+        logging.getLogger("hyperpilot.study").info("still heard")
+    assert "still heard" in caplog.text

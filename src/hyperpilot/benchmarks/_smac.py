@@ -11,6 +11,7 @@ here; multi-objective problems are marked unsupported.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,7 +27,8 @@ KINDS: dict[str, str] = {
 }
 """Adapter kinds and the SMAC facade each one runs."""
 
-_QUIET = 40  # logging.ERROR
+_QUIET = logging.ERROR
+"""SMAC3's own loggers drop messages below this level; other loggers are left as they are."""
 _HINT = "pip install 'hyperpilot[bench]'"
 
 
@@ -72,8 +74,11 @@ class SmacAdapter(OptimizerAdapter):
                 configspace, deterministic=True, n_trials=n_trials, seed=seed,
                 output_directory=Path(folder.name) / "smac", name=f"{self.name}-{seed}",
             )
+            # SMAC3 would set the root logger's level (silencing every other library in
+            # the process); quieten its own loggers instead.
+            logging.getLogger("smac").setLevel(_QUIET)
             facade = getattr(smac, KINDS[self.kind])(
-                scenario, _never_called, overwrite=True, logging_level=_QUIET)
+                scenario, _never_called, overwrite=True, logging_level=False)
         except BaseException:
             folder.cleanup()
             raise
