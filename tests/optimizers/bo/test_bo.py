@@ -119,6 +119,46 @@ def test_a_rejected_prior_offers_no_candidates_to_the_search(
     assert "rejected" in verdicts
 
 
+@pytest.mark.parametrize("acquisition", ["logei", "ei", "lcb"])
+def test_prior_weighting_is_the_acquisition_times_the_prior_to_the_beta_over_n(
+        acquisition: str) -> None:
+    from scipy import stats
+
+    from hyperpilot.optimizers.bo._gp import GaussianProcess
+    from hyperpilot.space._vectorized import VectorSpace
+
+    space = hp.Space({"x": hp.Float(0.0, 10.0, prior=3.0, confidence="medium"),
+                      "c": hp.Categorical(["a", "b", "c"], prior="b", confidence="high")})
+    vspace = VectorSpace(space)
+    rng = np.random.default_rng(0)
+    X = vspace.sample(10, rng)
+    y = np.sin(6.0 * X[:, 0]) + (X[:, 1] > 0.5)
+    model = GaussianProcess().fit(X, y, vspace.cardinalities)
+    optimizer = BayesianOptimizer(acquisition=acquisition, n_trials=50)  # β = 50 / 10 = 5
+    acq = optimizer._acquisition()
+    n_bo = 4
+    score, _ = optimizer._score(acq, model, float(y.min()), vspace, n_bo, True)
+    Q = vspace.sample(64, rng)
+    # The prior written out: x is N(0.3, 0.25) truncated to [0, 1] on its unit scale; "b"
+    # has probability 1/3 + 0.75 * 2/3, the others share the rest, each spread uniformly
+    # over its third of c's unit interval.
+    truncated = stats.truncnorm(-0.3 / 0.25, 0.7 / 0.25, loc=0.3, scale=0.25)
+    mass_b = 1.0 / 3.0 + 0.75 * 2.0 / 3.0
+    mass = np.where(np.floor(Q[:, 1] * 3) == 1, mass_b, (1.0 - mass_b) / 2.0)
+    log_prior = truncated.logpdf(Q[:, 0]) + np.log(3.0 * mass)
+    weight = 5.0 / n_bo
+    alpha = acq.evaluate(Q, model, float(y.min()))
+    got = score(Q)
+    if acquisition == "logei":  # log alpha + (beta / n) log prior
+        np.testing.assert_allclose(got, alpha + weight * log_prior, rtol=1e-10)
+    else:  # alpha prior^(beta / n), in log space; LCB shifted by a constant to be positive
+        shift = 0.0 if acquisition == "ei" else alpha.min()
+        np.testing.assert_allclose(np.exp(got - weight * log_prior), alpha - shift,
+                                   rtol=1e-6, atol=1e-8)
+    # batches scored later are weighted the same way: the maximizer compares across them
+    np.testing.assert_allclose(score(Q[5:20]), got[5:20], rtol=1e-12)
+
+
 def test_running_trials_are_avoided() -> None:
     study = hp.create_study(space=SPHERE, storage="memory", optimizer="bo", seed=2)
     study.optimize(sphere, n_trials=8, show_progress=False)

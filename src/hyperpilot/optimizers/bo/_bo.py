@@ -12,9 +12,9 @@ One proposal, step by step (``BayesianOptimizer._ask``):
    Trials still running are added as *kriging believers* (their predicted mean) and the
    model is refitted with its hyperparameters fixed, so parallel workers spread out.
 4. **Acquisition.** ``best`` is the smallest transformed target. With priors (πBO), the
-   log-prior times ``beta / n`` is added to log-acquisitions (multiplied in as
-   ``prior ** (beta / n)`` otherwise), ``n`` counting model-based proposals, so the prior
-   leads early and fades. Each step first tests the prior against the incumbent's region
+   log-prior times ``beta / n`` is added to the log of the acquisition (to a
+   log-acquisition as it is; LCB and Thompson samples shifted positive by one constant per
+   step), ``n`` counting model-based proposals, so the prior leads early and fades. Each step first tests the prior against the incumbent's region
    (DynaBO); a rejected prior is left out of the acquisition and the search, and if the
    design holds fewer uniform points than a design without priors would, a uniform Sobol
    point is proposed instead, until it does.
@@ -465,14 +465,23 @@ class BayesianOptimizer(Optimizer):
                     return acq.evaluate_with_grad(X, model, best)
             return score, grad
 
+        # Scores from different calls (candidates, then local-search neighbours) are
+        # compared with each other, so the weighting must not depend on the batch: every
+        # acquisition is weighted in log space. EI and PI are non-negative; LCB and
+        # Thompson samples can be negative and are shifted by one constant per proposal,
+        # fixed at the first batch scored (values below it are the worst seen anyway).
+        floor: list[float] = []
+
         def prior_weighted(X: np.ndarray) -> np.ndarray:
             values = acq.evaluate(X, model, best)
             log_prior = weight * vspace.prior_logpdf(X)
             if log_scale:
                 out: np.ndarray = values + log_prior
                 return out
-            shifted = values - np.min(values) + 1e-12
-            weighted: np.ndarray = shifted * np.exp(log_prior - np.max(log_prior))
+            if not floor:
+                low = float(np.min(values)) if values.size else 0.0
+                floor.append(0.0 if low >= 0.0 else low - 1e-9 * (1.0 + abs(low)))
+            weighted: np.ndarray = np.log(np.maximum(values - floor[0], 1e-300)) + log_prior
             return weighted
 
         return prior_weighted, None
