@@ -132,6 +132,8 @@ class VectorSpace:
         self.is_ordinal: np.ndarray = np.array([isinstance(p, Ordinal) for p in params], dtype=bool)
         #: Columns that can take more than one value.
         self.is_movable: np.ndarray = (self._kind != _CHOICE) | (n_values > 1)
+        #: Columns whose hyperparameter has a prior.
+        self.has_prior: np.ndarray = np.array([p.prior is not None for p in params], dtype=bool)
         self._default_unit = np.array([p.to_unit(p.default_value) for p in params])
 
         self._choice_cols = np.flatnonzero(self._kind == _CHOICE)

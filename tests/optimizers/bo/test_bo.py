@@ -159,6 +159,60 @@ def test_prior_weighting_is_the_acquisition_times_the_prior_to_the_beta_over_n(
     np.testing.assert_allclose(score(Q[5:20]), got[5:20], rtol=1e-12)
 
 
+def _share_of_b(surrogate: str, prior: bool, penalty: float) -> tuple[float, list[str]]:
+    """Share of model-based proposals choosing "b" over 3 seeds, and the prior verdicts."""
+    shares: list[float] = []
+    verdicts: list[str] = []
+    for seed in range(3):
+        choice = (hp.Categorical(["a", "b", "c", "d"], prior="b", confidence="high") if prior
+                  else hp.Categorical(["a", "b", "c", "d"]))
+        space = hp.Space({"x": hp.Float(0.0, 1.0), "kind": choice})
+        study = hp.create_study(space=space, storage="memory", seed=seed,
+                                optimizer=BayesianOptimizer(surrogate=surrogate, n_trials=30))
+        study.optimize(lambda c: (c["x"] - 0.7) ** 2 + penalty * (c["kind"] == "b"),
+                       n_trials=20, show_progress=False)
+        model = [t for t in study.trials if t.meta["bo"]["kind"] == "model"]
+        shares.append(float(np.mean([t.config["kind"] == "b" for t in model])))
+        verdicts += [t.meta["bo"]["prior"] for t in model]
+    return float(np.mean(shares)), verdicts
+
+
+@pytest.mark.parametrize("surrogate", ["gp", "rf"])
+def test_a_categorical_prior_steers_both_surrogates(surrogate: str) -> None:
+    # "kind" does not matter: the prior decides, and nothing contradicts it
+    with_prior, verdicts = _share_of_b(surrogate, True, 0.0)
+    without, _ = _share_of_b(surrogate, False, 0.0)
+    assert with_prior >= without + 0.2
+    assert verdicts.count("used") > len(verdicts) / 2
+
+
+@pytest.mark.parametrize("surrogate", ["gp", "rf"])
+def test_a_misleading_categorical_prior_is_rejected_by_both_surrogates(surrogate: str) -> None:
+    share, verdicts = _share_of_b(surrogate, True, 1.0)  # "b" costs 1: the prior is wrong
+    assert share < 0.15
+    assert verdicts.count("rejected") > len(verdicts) / 2
+
+
+def test_the_prior_test_recentres_only_the_prior_columns() -> None:
+    from hyperpilot.optimizers.bo._bo import _recentred
+    from hyperpilot.space._vectorized import VectorSpace
+
+    space = hp.Space({"x": hp.Float(0.0, 1.0, prior=0.2), "y": hp.Float(0.0, 1.0),
+                      "c": hp.Categorical(["a", "b", "c", "d"], prior="b")})
+    vspace = VectorSpace(space)
+    rows = vspace.sample(200, np.random.default_rng(0), from_prior=True)
+    incumbent = vspace.from_configs([{"x": 0.5, "y": 0.9, "c": "d"}])[0]
+    around = _recentred(vspace, rows, incumbent)
+    np.testing.assert_allclose(around[:, 1], rows[:, 1])  # no prior: the same draws
+    np.testing.assert_allclose(around[:, 0], np.clip(rows[:, 0] + 0.3, 0.0, 1.0))
+    choice = {0.125: "a", 0.375: "b", 0.625: "c", 0.875: "d"}
+    before = [choice[v] for v in rows[:, 2]]
+    after = [choice[v] for v in around[:, 2]]
+    swap = {"b": "d", "d": "b", "a": "a", "c": "c"}
+    assert after == [swap[v] for v in before]
+    assert after.count("d") > 100  # the prior's weight now sits on the incumbent's choice
+
+
 def test_running_trials_are_avoided() -> None:
     study = hp.create_study(space=SPHERE, storage="memory", optimizer="bo", seed=2)
     study.optimize(sphere, n_trials=8, show_progress=False)

@@ -11,13 +11,15 @@ One proposal, step by step (``BayesianOptimizer._ask``):
 3. **Model.** The targets go through the output transform and the surrogate is fitted.
    Trials still running are added as *kriging believers* (their predicted mean) and the
    model is refitted with its hyperparameters fixed, so parallel workers spread out.
-4. **Acquisition.** ``best`` is the smallest transformed target. With priors (πBO), the
-   log-prior times ``beta / n`` is added to the log of the acquisition (to a
-   log-acquisition as it is; LCB and Thompson samples shifted positive by one constant per
-   step), ``n`` counting model-based proposals, so the prior leads early and fades. Each step first tests the prior against the incumbent's region
-   (DynaBO); a rejected prior is left out of the acquisition and the search, and if the
-   design holds fewer uniform points than a design without priors would, a uniform Sobol
-   point is proposed instead, until it does.
+4. **Acquisition.** ``best`` is the smallest transformed target. With priors (πBO), the log-
+   prior times ``beta / n`` is added to the log of the acquisition (to a log-acquisition as
+   it is; LCB and Thompson samples shifted positive by one constant per step), ``n``
+   counting model-based proposals, so the prior leads early and fades. Each step first tests
+   the prior against the incumbent's region (DynaBO: the prior's draws against the same
+   draws recentred on the incumbent, moving only the columns with a prior; a categorical
+   swaps its prior choice for the incumbent's); a rejected prior is left out of the
+   acquisition and the search, and if the design holds fewer uniform points than a design
+   without priors would, a uniform Sobol point is proposed instead, until it does.
 5. **Search.** :class:`AcquisitionMaximizer` (Sobol + prior samples + perturbed
    incumbents, local search, L-BFGS-B on continuous columns for GP models) returns the best
    canonical row that is not an evaluated or running configuration (unless ``noisy``).
@@ -434,10 +436,7 @@ class BayesianOptimizer(Optimizer):
         score is clearly worse (by more than 0.15 standard deviations of the targets).
         """
         prior_rows = vspace.sample(_PRIOR_TEST_SAMPLES, rng, from_prior=True)
-        shift = np.nan_to_num(incumbent, nan=0.5) - np.nan_to_num(
-            vspace.from_configs([vspace.space.default_config()])[0], nan=0.5)
-        around = vspace.canonical(np.clip(
-            np.nan_to_num(prior_rows, nan=0.5) + shift, 0.0, 1.0))
+        around = _recentred(vspace, prior_rows, incumbent)
         beta = 2.0 * math.log(max(vspace.dim, 1) * 4.0)
 
         def lcb(rows: np.ndarray) -> float:
@@ -492,6 +491,28 @@ class BayesianOptimizer(Optimizer):
             return vspace.sample(n, rng, from_prior=True)
 
         return sample
+
+
+def _recentred(vspace: VectorSpace, prior_rows: np.ndarray,
+               incumbent: np.ndarray) -> np.ndarray:
+    """Draws from the prior moved so that the prior's mode sits on the incumbent.
+
+    Only columns with a prior move (the others keep their draws, so the comparison is
+    about what the prior says): numeric and ordinal columns by the incumbent's offset from
+    the mode, clipped to the box; a categorical column swaps the mode's choice with the
+    incumbent's, which keeps the prior's shape around the incumbent's choice.
+    """
+    mode = vspace.from_configs([vspace.space.default_config()])[0]
+    rows = np.nan_to_num(prior_rows, nan=0.5)
+    moved = vspace.has_prior & ~np.isnan(incumbent) & ~np.isnan(mode)
+    shifted = moved & ~vspace.is_categorical
+    rows[:, shifted] = np.clip(rows[:, shifted] + (incumbent - mode)[shifted], 0.0, 1.0)
+    for j in np.flatnonzero(moved & vspace.is_categorical):
+        k = int(vspace.n_values[j])
+        index = np.minimum((rows[:, j] * k).astype(int), k - 1)
+        a, b = (min(int(v * k), k - 1) for v in (mode[j], incumbent[j]))
+        rows[:, j] = (np.where(index == a, b, np.where(index == b, a, index)) + 0.5) / k
+    return vspace.canonical(rows)
 
 
 def _last_model_meta(trials: Sequence[Trial]) -> dict[str, Any]:
