@@ -105,6 +105,30 @@ def test_run_then_report_end_to_end(cli: Any, toy_suite: None, tmp_path: Path,
     assert (tmp_path / "figures" / "ranks.svg").read_text().lstrip().startswith("<?xml")
 
 
+def test_report_keeps_the_problems_and_optimizers_asked_for(cli: Any, toy_suite: None,
+                                                           tmp_path: Path) -> None:
+    out = tmp_path / "toy.jsonl"
+    result = cli("bench", "run", "--suite", "toy", "--optimizers", "random,sobol", "--trials",
+                 "6", "--seeds", "2", "--out", out, "--reference-samples", "5",
+                 "--no-progress")
+    assert result.code == 0, result.err
+    both = cli("bench", "report", out, "--no-html")
+    assert "toy-conditional" in both.out and "sobol" in both.out
+    one = cli("bench", "report", out, "--no-html", "--problems", "*-quadratic",
+              "--optimizers", "random")
+    assert one.code == 0, one.err
+    assert "toy-quadratic" in one.out and "toy-conditional" not in one.out
+    assert "sobol" not in one.out and "random" in one.out
+    nothing = cli("bench", "report", out, "--no-html", "--problems", "bbob-*")
+    assert nothing.code == 2
+    assert nothing.err == (f"hyperpilot: error: --problems 'bbob-*' matches none of the "
+                           f"problems in {out}: toy-conditional, toy-quadratic\n")
+    missing = cli("bench", "report", out, "--no-html", "--optimizers", "random,smac-bb")
+    assert missing.code == 2
+    assert missing.err == (f"hyperpilot: error: --optimizers: 'smac-bb' has no runs in {out}; "
+                           "it holds random, sobol\n")
+
+
 def test_failed_runs_exit_1_and_are_reported(cli: Any, toy_suite: None, tmp_path: Path) -> None:
     out = tmp_path / "broken.jsonl"
     result = cli("bench", "run", "--suite", "broken", "--optimizers", "random", "--trials",

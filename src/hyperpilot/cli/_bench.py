@@ -122,6 +122,12 @@ def add_parser(subparsers: Any) -> None:
                         help="print the tables as Markdown, e.g. for a docs page")
     report.add_argument("--trials", type=_POSITIVE, metavar="N",
                         help="report the runs of N trials (default: the largest N present)")
+    report.add_argument("--problems", metavar="GLOBS",
+                        help="only the problems matching one of these comma-separated "
+                             "patterns, e.g. 'bbob-*-d02-*,bbob-*-d05-*' (ranks are then "
+                             "taken over these problems)")
+    report.add_argument("--optimizers", metavar="A,B,...",
+                        help="only these optimizers (default: all in the file)")
     report.set_defaults(handler=report_command)
 
     listing = commands.add_parser(
@@ -165,6 +171,33 @@ def _select(problems: list[Problem], patterns: str | None) -> list[Problem]:
         raise UsageError(f"--problems {patterns!r} matches none of the suite's problems: "
                          f"{', '.join(p.name for p in problems)}")
     return chosen
+
+
+def _filter_records(records: list[dict[str, Any]], problems: str | None,
+                    optimizers: str | None, path: Path) -> list[dict[str, Any]]:
+    """The records of the problems and optimizers asked for (all when not asked).
+
+    Raises:
+        UsageError: when a filter matches nothing in the file, naming what the file holds.
+
+    """
+    if problems:
+        globs = [g.strip() for g in problems.split(",") if g.strip()]
+        names = sorted({str(r.get("problem")) for r in records})
+        chosen = {n for n in names if any(fnmatch.fnmatchcase(n, g) for g in globs)}
+        if not chosen:
+            raise UsageError(f"--problems {problems!r} matches none of the problems in "
+                             f"{path}: {', '.join(names)}")
+        records = [r for r in records if r.get("problem") in chosen]
+    if optimizers:
+        wanted = {n.strip() for n in optimizers.split(",") if n.strip()}
+        present = sorted({str(r["optimizer"]) for r in records if r.get("kind") == "run"})
+        unknown = sorted(wanted - set(present))
+        if unknown:
+            raise UsageError(f"--optimizers: {unknown[0]!r} has no runs in {path}; it holds "
+                             f"{', '.join(present)}")
+        records = [r for r in records if r.get("kind") != "run" or r["optimizer"] in wanted]
+    return records
 
 
 def _optimizers(text: str) -> list[str]:
@@ -231,6 +264,7 @@ def report_command(args: argparse.Namespace) -> int:
         records = read_records(path)
     except ResultsFileError as exc:
         raise UsageError(one_line(exc)) from None
+    records = _filter_records(records, args.problems, args.optimizers, path)
     try:
         summary = summarize(records, n_trials=args.trials)
     except ValueError as exc:
