@@ -32,7 +32,7 @@ space = hp.Space({
 })
 
 objectives = {"accuracy": "maximize"}
-optimizer = "sobol"
+optimizer = "bo"
 n_trials = 40
 seed = 0
 
