@@ -124,7 +124,7 @@ def test_yaml_reference_to_a_missing_function(cli: Any, files: Files) -> None:
 @pytest.mark.parametrize(("line", "message"), [
     ("trials: many", "trials must be an integer >= 0, got 'many'"),
     ("timeout: -1", "timeout must be a positive number of seconds, got -1"),
-    ("optimizer: tpe", "optimizer: unknown optimizer 'tpe'; available: ['bo', 'bo-gp', 'bo-rf', 'random', 'sobol']"),
+    ("optimizer: tpe", "optimizer: unknown optimizer 'tpe'; available: ['bo', 'bo-gp', 'bo-rf', 'lhs', 'random', 'sobol']"),
     ("objectives: {acc: up}",
      "objective 'acc': direction must be 'minimize' or 'maximize', got 'up'"),
 ])

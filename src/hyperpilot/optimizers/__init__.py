@@ -1,6 +1,7 @@
 """Optimizers: propose configurations from a study's history."""
 
 from hyperpilot.optimizers._base import History, Optimizer, Proposal
+from hyperpilot.optimizers._lhs import LatinHypercubeOptimizer
 from hyperpilot.optimizers._random import RandomOptimizer
 from hyperpilot.optimizers._registry import OPTIMIZERS, make_optimizer
 from hyperpilot.optimizers._sobol import SobolOptimizer
@@ -15,6 +16,7 @@ __all__ = [
     "BayesianOptimizer",
     "GPBayesianOptimizer",
     "History",
+    "LatinHypercubeOptimizer",
     "Optimizer",
     "Proposal",
     "RFBayesianOptimizer",

@@ -7,6 +7,7 @@ from typing import Any
 
 from hyperpilot.exceptions import OptimizerError
 from hyperpilot.optimizers._base import Optimizer
+from hyperpilot.optimizers._lhs import LatinHypercubeOptimizer
 from hyperpilot.optimizers._random import RandomOptimizer
 from hyperpilot.optimizers._sobol import SobolOptimizer
 from hyperpilot.optimizers.bo._bo import (
@@ -17,8 +18,8 @@ from hyperpilot.optimizers.bo._bo import (
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.name: cls
-    for cls in (RandomOptimizer, SobolOptimizer, BayesianOptimizer, GPBayesianOptimizer,
-                RFBayesianOptimizer)
+    for cls in (RandomOptimizer, SobolOptimizer, LatinHypercubeOptimizer, BayesianOptimizer,
+                GPBayesianOptimizer, RFBayesianOptimizer)
 }
 
 

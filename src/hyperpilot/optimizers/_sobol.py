@@ -6,13 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from hyperpilot.optimizers._base import History, Optimizer, Proposal
-from hyperpilot.space._space import Config, Space
-
-_MAX_SKIPS = 10_000
+from hyperpilot.optimizers._design import UnitDesign
 
 
-class SobolOptimizer(Optimizer):
+class SobolOptimizer(UnitDesign):
     """Cover the space evenly with a scrambled Sobol sequence.
 
     Points are drawn in the unit hypercube and decoded: hyperparameters whose conditions
@@ -29,45 +26,14 @@ class SobolOptimizer(Optimizer):
     name = "sobol"
 
     def __init__(self, *, from_prior: bool = False, seed: int | None = None) -> None:
-        self.from_prior = from_prior
-        self.seed = seed
-        self._key: tuple[int, int] | None = None
+        super().__init__(from_prior=from_prior, seed=seed)
         self._engine: Any = None
-        self._accepted: list[Config] = []
 
-    def _ask(self, history: History) -> Proposal:
-        seed = history.seed if self.seed is None else self.seed
-        space = history.space
-        if self._engine is None or self._key != (seed, id(space)):
-            from scipy.stats import qmc  # imported on first use: it costs half a second
+    def _start(self, dim: int, seed: int) -> None:
+        from scipy.stats import qmc  # imported on first use: it costs half a second
 
-            self._key = (seed, id(space))
-            self._engine = qmc.Sobol(d=max(len(space), 1), scramble=True, seed=seed)
-            self._accepted = []
-        while len(self._accepted) <= history.number:
-            self._accepted.extend(self._next_batch(space))
-        return Proposal(self._accepted[history.number])
+        self._engine = qmc.Sobol(d=dim, scramble=True, seed=seed)
 
-    def _next_batch(self, space: Space) -> list[Config]:
-        assert self._engine is not None
-        skips = 0
-        batch: list[Config] = []
-        while not batch:
-            points = self._engine.random(64)
-            if self.from_prior:
-                points = np.column_stack(
-                    [space[name].prior_ppf(points[:, j]) for j, name in enumerate(space.names)]
-                )
-            for row in points:
-                config = space.decode(row)
-                if space.forbidden and space.is_forbidden(config):
-                    skips += 1
-                    continue
-                batch.append(config)
-            if skips > _MAX_SKIPS:
-                from hyperpilot.exceptions import SpaceError
-
-                raise SpaceError(
-                    f"sobol: forbidden combinations rejected {skips} points in a row"
-                )
-        return batch
+    def _block(self, index: int) -> np.ndarray:
+        points: np.ndarray = self._engine.random(64)
+        return points

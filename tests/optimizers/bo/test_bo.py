@@ -213,6 +213,28 @@ def test_the_prior_test_recentres_only_the_prior_columns() -> None:
     assert after.count("d") > 100  # the prior's weight now sits on the incumbent's choice
 
 
+def test_a_latin_hypercube_design_and_the_default_first() -> None:
+    optimizer = BayesianOptimizer(initial_design="lhs", n_trials=40)
+    n_init = optimizer.initial_size(SPHERE)
+    study = hp.create_study(space=SPHERE, storage="memory", optimizer=optimizer, seed=0)
+    study.optimize(sphere, n_trials=n_init + 1, show_progress=False)
+    design = np.array([[(t.config[f"x{i}"] + 5.0) / 10.0 for i in range(4)]
+                       for t in study.trials[:n_init]])
+    strata = np.sort(np.floor(design * n_init).astype(int), axis=0)
+    assert (strata == np.arange(n_init)[:, None]).all()  # one point per stratum and column
+    assert study.trials[n_init].meta["bo"]["kind"] == "model"
+
+    first = hp.create_study(space=SPHERE, storage="memory", seed=0,
+                            optimizer=BayesianOptimizer(design_default=True))
+    first.optimize(sphere, n_trials=3, show_progress=False)
+    assert first.trials[0].config == SPHERE.default_config()
+    assert first.trials[0].meta["bo"] == {"kind": "design", "default": True}
+    plain = hp.create_study(space=SPHERE, storage="memory", seed=0, optimizer="bo")
+    plain.optimize(sphere, n_trials=3, show_progress=False)
+    assert plain.trials[0].config != SPHERE.default_config()
+    assert first.trials[1].config == plain.trials[0].config  # then the same Sobol points
+
+
 def test_running_trials_are_avoided() -> None:
     study = hp.create_study(space=SPHERE, storage="memory", optimizer="bo", seed=2)
     study.optimize(sphere, n_trials=8, show_progress=False)
@@ -288,6 +310,9 @@ def test_invalid_settings_are_named() -> None:
         BayesianOptimizer(surrogate="nn")  # type: ignore[arg-type]
     with pytest.raises(hp.OptimizerError, match="random_fraction must lie in"):
         BayesianOptimizer(random_fraction=2.0)
+    with pytest.raises(hp.OptimizerError,
+                       match=r"initial_design must be one of \['lhs', 'sobol'\], got 'grid'"):
+        BayesianOptimizer(initial_design="grid")
 
 
 def test_history_without_trials_gives_the_design() -> None:

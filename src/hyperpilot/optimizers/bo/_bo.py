@@ -41,6 +41,8 @@ import numpy as np
 
 from hyperpilot.exceptions import OptimizerError
 from hyperpilot.optimizers._base import History, Optimizer, Proposal
+from hyperpilot.optimizers._design import UnitDesign
+from hyperpilot.optimizers._lhs import LatinHypercubeOptimizer
 from hyperpilot.optimizers._sobol import SobolOptimizer
 from hyperpilot.space._space import Space
 from hyperpilot.trial._trial import Trial, TrialState
@@ -61,6 +63,7 @@ _ACQUISITIONS: dict[str, tuple[str, str]] = {
     "ei-pi": ("_acquisition", "EIPISwitch"), "sawei": ("_sawei", "SAWEI"),
 }
 _LOG_SCALE = ("logei", "logpi", "ei-pi")
+_DESIGNS = ("sobol", "lhs")
 _TRANSFORMS: dict[str, tuple[str, str]] = {
     "power": ("_transforms", "PowerTransform"), "log": ("_transforms", "LogScaled"),
     "standardize": ("_transforms", "Standardize"),
@@ -102,7 +105,13 @@ class BayesianOptimizer(Optimizer):
             model-based budget, then PI; needs ``n_trials``) or ``"sawei"``.
         output_transform: ``"power"`` (Yeo-Johnson), ``"log"`` (SMAC's log scaling),
             ``"standardize"``, or ``"auto"``: power for a GP, log for a forest.
-        n_initial: trials in the initial design; default ``clip(D + 1, 5, 10)``.
+        n_initial: trials in the initial design; default ``clip(D + 1, 5, 10)``, at most
+            ``n_trials / 5`` (at least 2) when ``n_trials`` is given.
+        initial_design: ``"sobol"`` (scrambled Sobol points, the default) or ``"lhs"`` (a
+            Latin hypercube of the design's size). With priors, the prior-shaped half of
+            the design is drawn the same way and mapped through the priors.
+        design_default: start the design with the space's default configuration (with
+            priors it always starts with the prior's mode, which is that configuration).
         random_fraction: share of proposals drawn at random after the initial design;
             default 0 for a GP, 0.1 for a forest.
         prior_beta: πBO strength β; the prior's exponent is ``β / n`` after ``n``
@@ -126,6 +135,8 @@ class BayesianOptimizer(Optimizer):
         acquisition: str = "logei",
         output_transform: str = "auto",
         n_initial: int | None = None,
+        initial_design: str = "sobol",
+        design_default: bool = False,
         random_fraction: float | None = None,
         prior_beta: float | None = None,
         n_trials: int | None = None,
@@ -144,6 +155,9 @@ class BayesianOptimizer(Optimizer):
             raise OptimizerError(f"{self.name}: unknown output_transform "
                                  f"{output_transform!r}; available: auto, "
                                  f"{', '.join(sorted(_TRANSFORMS))}")
+        if initial_design not in _DESIGNS:
+            raise OptimizerError(f"{self.name}: initial_design must be one of "
+                                 f"{sorted(_DESIGNS)}, got {initial_design!r}")
         if n_initial is not None and n_initial < 1:
             raise OptimizerError(f"{self.name}: n_initial must be >= 1, got {n_initial!r}")
         if random_fraction is not None and not 0.0 <= random_fraction <= 1.0:
@@ -155,6 +169,8 @@ class BayesianOptimizer(Optimizer):
         self.acquisition = acquisition
         self.output_transform = output_transform
         self.n_initial = n_initial
+        self.initial_design = initial_design
+        self.design_default = design_default
         self.random_fraction = random_fraction
         self.prior_beta = prior_beta
         self.n_trials = n_trials
@@ -166,8 +182,8 @@ class BayesianOptimizer(Optimizer):
         self._encoded: dict[int, np.ndarray] = {}
         self._models: dict[str, Surrogate] = {}
         self._acq: Acquisition | None = None
-        self._design_prior: SobolOptimizer | None = None
-        self._design_uniform: SobolOptimizer | None = None
+        self._design_prior: UnitDesign | None = None
+        self._design_uniform: UnitDesign | None = None
 
     def to_config(self) -> dict[str, Any]:
         """Describe this optimizer (the fixed surrogate of a preset is not repeated)."""
@@ -265,20 +281,30 @@ class BayesianOptimizer(Optimizer):
         space = history.space
         number, from_prior = history.number, False
         if space.has_prior:
-            # The prior's mode first, then prior-shaped and uniform Sobol points in turn, so
-            # that a misleading prior cannot hide the rest of the space from the model.
+            # The prior's mode first, then prior-shaped and uniform points in turn, so that
+            # a misleading prior cannot hide the rest of the space from the model.
             if number == 0:
                 return Proposal(space.default_config(),
                                 meta={"bo": {"kind": "design", "from_prior": True}})
             number, from_prior = (number - 1) // 2, number % 2 == 1
-        return self._sobol_point(history, number, from_prior)
+        elif self.design_default:
+            if number == 0:
+                return Proposal(space.default_config(),
+                                meta={"bo": {"kind": "design", "default": True}})
+            number -= 1
+        return self._design_point(history, number, from_prior)
 
-    def _sobol_point(self, history: History, index: int, from_prior: bool,
-                     **meta: Any) -> Proposal:
-        """Point *index* of the uniform or the prior-shaped Sobol design."""
+    def _design_point(self, history: History, index: int, from_prior: bool,
+                      **meta: Any) -> Proposal:
+        """Point *index* of the uniform or the prior-shaped design."""
         design = self._design_prior if from_prior else self._design_uniform
         if design is None:
-            design = SobolOptimizer(from_prior=from_prior, seed=self.seed)
+            if self.initial_design == "lhs":
+                design = LatinHypercubeOptimizer(
+                    n_points=self.initial_size(history.space), from_prior=from_prior,
+                    seed=self.seed)
+            else:
+                design = SobolOptimizer(from_prior=from_prior, seed=self.seed)
             if from_prior:
                 self._design_prior = design
             else:
@@ -306,7 +332,7 @@ class BayesianOptimizer(Optimizer):
                       if m.get("kind") == "design" and m.get("from_prior") is False)
         if uniform >= self.initial_size(history.space):
             return None
-        return self._sobol_point(history, uniform, False, prior="rejected")
+        return self._design_point(history, uniform, False, prior="rejected")
 
     def _targets(self, history: History, trials: Sequence[Trial],
                  rng: np.random.Generator) -> tuple[list[Trial], np.ndarray]:
@@ -534,11 +560,13 @@ class GPBayesianOptimizer(BayesianOptimizer):
     _fixed_surrogate: ClassVar[SurrogateName | None] = "gp"
 
     def __init__(self, *, acquisition: str = "logei", output_transform: str = "auto",
-                 n_initial: int | None = None, random_fraction: float | None = None,
+                 n_initial: int | None = None, initial_design: str = "sobol",
+                 design_default: bool = False, random_fraction: float | None = None,
                  prior_beta: float | None = None, n_trials: int | None = None,
                  noisy: bool = False, seed: int | None = None) -> None:
         super().__init__(surrogate="gp", acquisition=acquisition,
                          output_transform=output_transform, n_initial=n_initial,
+                         initial_design=initial_design, design_default=design_default,
                          random_fraction=random_fraction, prior_beta=prior_beta,
                          n_trials=n_trials, noisy=noisy, seed=seed)
 
@@ -550,10 +578,12 @@ class RFBayesianOptimizer(BayesianOptimizer):
     _fixed_surrogate: ClassVar[SurrogateName | None] = "rf"
 
     def __init__(self, *, acquisition: str = "logei", output_transform: str = "auto",
-                 n_initial: int | None = None, random_fraction: float | None = None,
+                 n_initial: int | None = None, initial_design: str = "sobol",
+                 design_default: bool = False, random_fraction: float | None = None,
                  prior_beta: float | None = None, n_trials: int | None = None,
                  noisy: bool = False, seed: int | None = None) -> None:
         super().__init__(surrogate="rf", acquisition=acquisition,
                          output_transform=output_transform, n_initial=n_initial,
+                         initial_design=initial_design, design_default=design_default,
                          random_fraction=random_fraction, prior_beta=prior_beta,
                          n_trials=n_trials, noisy=noisy, seed=seed)
