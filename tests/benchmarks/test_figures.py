@@ -52,3 +52,12 @@ def test_write_figures_writes_valid_svgs(tmp_path: Path) -> None:
         assert root.tag.endswith("svg")
     ranks = written[1].read_text(encoding="utf-8")
     assert "a (1.25)" in ranks and "b (1.75)" in ranks
+
+
+def test_the_same_figure_gives_the_same_file(tmp_path: Path) -> None:
+    p1 = _problem("p1", "bbob", {"a": np.array([[1.0, 0.5, 0.0]]),
+                                 "b": np.array([[1.0, 0.9, 0.8]])})
+    first = write_figures(_Summary([p1]), tmp_path / "one")  # type: ignore[arg-type]
+    again = write_figures(_Summary([p1]), tmp_path / "two")  # type: ignore[arg-type]
+    for a, b in zip(first, again, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name

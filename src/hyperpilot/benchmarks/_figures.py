@@ -143,9 +143,14 @@ def _overhead(plt: Any, summary: Summary, colors: dict[str, Any], path: Path) ->
 
 
 def save_svg(plt: Any, figure: Any, path: str | Path) -> Path:
-    """Write *figure* as SVG with its text kept as text, and close it."""
+    """Write *figure* as SVG with its text kept as text, and close it.
+
+    The file is the same for the same figure: no date, and element ids from a fixed salt,
+    so regenerated figures change in version control only when the picture does.
+    """
     figure.tight_layout()
-    with plt.rc_context({"svg.fonttype": "none"}):  # text stays text: smaller, searchable
+    # text stays text (smaller, searchable); a fixed salt makes the ids reproducible
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "hyperpilot"}):
         figure.savefig(path, format="svg", metadata={"Date": None})
     plt.close(figure)
     return Path(path)
