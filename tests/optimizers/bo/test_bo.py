@@ -194,7 +194,7 @@ def test_a_misleading_categorical_prior_is_rejected_by_both_surrogates(surrogate
 
 
 def test_the_prior_test_recentres_only_the_prior_columns() -> None:
-    from hyperpilot.optimizers.bo._bo import _recentred
+    from hyperpilot.optimizers.bo._pibo import recentred
     from hyperpilot.space._vectorized import VectorSpace
 
     space = hp.Space({"x": hp.Float(0.0, 1.0, prior=0.2), "y": hp.Float(0.0, 1.0),
@@ -202,7 +202,7 @@ def test_the_prior_test_recentres_only_the_prior_columns() -> None:
     vspace = VectorSpace(space)
     rows = vspace.sample(200, np.random.default_rng(0), from_prior=True)
     incumbent = vspace.from_configs([{"x": 0.5, "y": 0.9, "c": "d"}])[0]
-    around = _recentred(vspace, rows, incumbent)
+    around = recentred(vspace, rows, incumbent)
     np.testing.assert_allclose(around[:, 1], rows[:, 1])  # no prior: the same draws
     np.testing.assert_allclose(around[:, 0], np.clip(rows[:, 0] + 0.3, 0.0, 1.0))
     choice = {0.125: "a", 0.375: "b", 0.625: "c", 0.875: "d"}

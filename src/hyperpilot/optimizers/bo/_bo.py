@@ -44,6 +44,7 @@ from hyperpilot.optimizers._base import History, Optimizer, Proposal
 from hyperpilot.optimizers._design import UnitDesign
 from hyperpilot.optimizers._lhs import LatinHypercubeOptimizer
 from hyperpilot.optimizers._sobol import SobolOptimizer
+from hyperpilot.optimizers.bo._pibo import prior_holds, prior_sampler, prior_weighted_score
 from hyperpilot.space._space import Space
 from hyperpilot.trial._trial import Trial, TrialState
 
@@ -76,8 +77,6 @@ def _load(where: tuple[str, str]) -> Any:
 _GP_MAX_DIM = 30
 _GP_MAX_OBSERVATIONS = 1000
 _PAREGO_RHO = 0.05
-_PRIOR_TEST_SAMPLES = 256
-_PRIOR_TOLERANCE = -0.15
 
 
 def _thread_limit() -> Any:
@@ -407,7 +406,7 @@ class BayesianOptimizer(Optimizer):
             progress = AcquisitionProgress(**{**vars(progress), "ucb_min": ucb_min,
                                               "lcb_min": lcb_min})
         acq.update(progress)
-        prior_trusted = history.space.has_prior and self._prior_holds(
+        prior_trusted = history.space.has_prior and prior_holds(
             model, vspace, X[int(np.argmin(y))], rng)
         if history.space.has_prior and not prior_trusted:
             top_up = self._uniform_top_up(history, trials)
@@ -420,7 +419,7 @@ class BayesianOptimizer(Optimizer):
             self._maximizer = AcquisitionMaximizer()
         X_best, scores = self._maximizer.maximize(
             score, vspace, rng, n=1, incumbents=X[order], exclude=exclude,
-            prior_sampler=self._prior_sampler(vspace) if prior_trusted else None,
+            prior_sampler=prior_sampler(vspace) if prior_trusted else None,
             score_grad=score_grad,
         )
         if X_best.shape[0] == 0:  # every configuration has been evaluated
@@ -452,25 +451,6 @@ class BayesianOptimizer(Optimizer):
             return fixed.fit(X_all, y_all, cards)
         return self._model(kind, rng).fit(X_all, y_all, cards)
 
-    @staticmethod
-    def _prior_holds(model: Surrogate, vspace: VectorSpace, incumbent: np.ndarray,
-                     rng: np.random.Generator) -> bool:
-        """Whether the prior's region still looks as promising as the incumbent's.
-
-        DynaBO's test: score 256 draws from the prior and 256 draws of the same spread around
-        the incumbent with the lower confidence bound; the prior is dropped when its mean
-        score is clearly worse (by more than 0.15 standard deviations of the targets).
-        """
-        prior_rows = vspace.sample(_PRIOR_TEST_SAMPLES, rng, from_prior=True)
-        around = _recentred(vspace, prior_rows, incumbent)
-        beta = 2.0 * math.log(max(vspace.dim, 1) * 4.0)
-
-        def lcb(rows: np.ndarray) -> float:
-            mean, var = model.predict(rows)
-            return float(np.mean(-(mean - math.sqrt(beta) * np.sqrt(var))))
-
-        return lcb(prior_rows) - lcb(around) > _PRIOR_TOLERANCE
-
     def _score(self, acq: Acquisition, model: Surrogate, best: float, vspace: VectorSpace,
                n_bo: int, prior_trusted: bool) -> tuple[Any, Any]:
         weight = 0.0
@@ -490,55 +470,7 @@ class BayesianOptimizer(Optimizer):
                     return acq.evaluate_with_grad(X, model, best)
             return score, grad
 
-        # Scores from different calls (candidates, then local-search neighbours) are
-        # compared with each other, so the weighting must not depend on the batch: every
-        # acquisition is weighted in log space. EI and PI are non-negative; LCB and
-        # Thompson samples can be negative and are shifted by one constant per proposal,
-        # fixed at the first batch scored (values below it are the worst seen anyway).
-        floor: list[float] = []
-
-        def prior_weighted(X: np.ndarray) -> np.ndarray:
-            values = acq.evaluate(X, model, best)
-            log_prior = weight * vspace.prior_logpdf(X)
-            if log_scale:
-                out: np.ndarray = values + log_prior
-                return out
-            if not floor:
-                low = float(np.min(values)) if values.size else 0.0
-                floor.append(0.0 if low >= 0.0 else low - 1e-9 * (1.0 + abs(low)))
-            weighted: np.ndarray = np.log(np.maximum(values - floor[0], 1e-300)) + log_prior
-            return weighted
-
-        return prior_weighted, None
-
-    @staticmethod
-    def _prior_sampler(vspace: VectorSpace) -> Any:
-        def sample(n: int, rng: np.random.Generator) -> np.ndarray:
-            return vspace.sample(n, rng, from_prior=True)
-
-        return sample
-
-
-def _recentred(vspace: VectorSpace, prior_rows: np.ndarray,
-               incumbent: np.ndarray) -> np.ndarray:
-    """Draws from the prior moved so that the prior's mode sits on the incumbent.
-
-    Only columns with a prior move (the others keep their draws, so the comparison is
-    about what the prior says): numeric and ordinal columns by the incumbent's offset from
-    the mode, clipped to the box; a categorical column swaps the mode's choice with the
-    incumbent's, which keeps the prior's shape around the incumbent's choice.
-    """
-    mode = vspace.from_configs([vspace.space.default_config()])[0]
-    rows = np.nan_to_num(prior_rows, nan=0.5)
-    moved = vspace.has_prior & ~np.isnan(incumbent) & ~np.isnan(mode)
-    shifted = moved & ~vspace.is_categorical
-    rows[:, shifted] = np.clip(rows[:, shifted] + (incumbent - mode)[shifted], 0.0, 1.0)
-    for j in np.flatnonzero(moved & vspace.is_categorical):
-        k = int(vspace.n_values[j])
-        index = np.minimum((rows[:, j] * k).astype(int), k - 1)
-        a, b = (min(int(v * k), k - 1) for v in (mode[j], incumbent[j]))
-        rows[:, j] = (np.where(index == a, b, np.where(index == b, a, index)) + 0.5) / k
-    return vspace.canonical(rows)
+        return prior_weighted_score(acq, model, best, vspace, weight, log_scale), None
 
 
 def _last_model_meta(trials: Sequence[Trial]) -> dict[str, Any]:
