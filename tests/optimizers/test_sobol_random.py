@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.stats import qmc
 
@@ -9,15 +11,7 @@ from hyperpilot.optimizers import History, RandomOptimizer, SobolOptimizer
 SPACE = hp.Space({"x": hp.Float(0.0, 1.0), "y": hp.Float(0.0, 1.0), "z": hp.Float(0.0, 1.0)})
 
 
-def propose(optimizer: hp.Optimizer, space: hp.Space, n: int, seed: int = 0) -> np.ndarray:
-    configs = [
-        optimizer.ask(History(space=space, objectives=[hp.Objective()], number=i, seed=seed)).config
-        for i in range(n)
-    ]
-    return space.encode(configs)
-
-
-def test_sobol_covers_the_cube_more_evenly_than_random() -> None:
+def test_sobol_covers_the_cube_more_evenly_than_random(propose: Callable[..., np.ndarray]) -> None:
     sobol = propose(SobolOptimizer(), SPACE, 128)
     rand = propose(RandomOptimizer(), SPACE, 128)
     assert qmc.discrepancy(sobol) < 0.5 * qmc.discrepancy(rand)
@@ -35,13 +29,13 @@ def test_sobol_skips_forbidden_and_drops_inactive() -> None:
     assert len({tuple(sorted(c.items())) for c in configs}) > 30
 
 
-def test_sobol_from_prior_follows_the_prior() -> None:
+def test_sobol_from_prior_follows_the_prior(propose: Callable[..., np.ndarray]) -> None:
     space = hp.Space({"x": hp.Float(0.0, 1.0, prior=0.8, confidence="high")})
     xs = propose(SobolOptimizer(from_prior=True), space, 256)[:, 0]
     assert abs(np.median(xs) - 0.8) < 0.05
 
 
-def test_random_mixes_prior_and_uniform_draws() -> None:
+def test_random_mixes_prior_and_uniform_draws(propose: Callable[..., np.ndarray]) -> None:
     space = hp.Space({"x": hp.Float(0.0, 1.0, prior=0.9, confidence="high")})
     only_prior = propose(RandomOptimizer(prior_fraction=1.0), space, 400)[:, 0]
     uniform = propose(RandomOptimizer(prior_fraction=0.0), space, 400)[:, 0]

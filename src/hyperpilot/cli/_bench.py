@@ -162,11 +162,15 @@ def load_suite(name: str) -> list[Problem]:
     return suite(name)
 
 
+def _matches(name: str, patterns: str) -> bool:
+    """Whether *name* matches one of the comma-separated glob *patterns*."""
+    return any(fnmatch.fnmatchcase(name, g.strip()) for g in patterns.split(",") if g.strip())
+
+
 def _select(problems: list[Problem], patterns: str | None) -> list[Problem]:
     if not patterns:
         return problems
-    globs = [g.strip() for g in patterns.split(",") if g.strip()]
-    chosen = [p for p in problems if any(fnmatch.fnmatchcase(p.name, g) for g in globs)]
+    chosen = [p for p in problems if _matches(p.name, patterns)]
     if not chosen:
         raise UsageError(f"--problems {patterns!r} matches none of the suite's problems: "
                          f"{', '.join(p.name for p in problems)}")
@@ -182,9 +186,8 @@ def _filter_records(records: list[dict[str, Any]], problems: str | None,
 
     """
     if problems:
-        globs = [g.strip() for g in problems.split(",") if g.strip()]
         names = sorted({str(r.get("problem")) for r in records})
-        chosen = {n for n in names if any(fnmatch.fnmatchcase(n, g) for g in globs)}
+        chosen = {n for n in names if _matches(n, problems)}
         if not chosen:
             raise UsageError(f"--problems {problems!r} matches none of the problems in "
                              f"{path}: {', '.join(names)}")

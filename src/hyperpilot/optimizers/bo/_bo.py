@@ -279,18 +279,17 @@ class BayesianOptimizer(Optimizer):
                 rng: np.random.Generator) -> Proposal:
         space = history.space
         number, from_prior = history.number, False
-        if space.has_prior:
-            # The prior's mode first, then prior-shaped and uniform points in turn, so that
-            # a misleading prior cannot hide the rest of the space from the model.
+        if space.has_prior or self.design_default:
+            # The default configuration (with priors: the prior's mode) first.
             if number == 0:
+                marker = "from_prior" if space.has_prior else "default"
                 return Proposal(space.default_config(),
-                                meta={"bo": {"kind": "design", "from_prior": True}})
-            number, from_prior = (number - 1) // 2, number % 2 == 1
-        elif self.design_default:
-            if number == 0:
-                return Proposal(space.default_config(),
-                                meta={"bo": {"kind": "design", "default": True}})
+                                meta={"bo": {"kind": "design", marker: True}})
             number -= 1
+        if space.has_prior:
+            # Then prior-shaped and uniform points in turn, so that a misleading prior
+            # cannot hide the rest of the space from the model.
+            number, from_prior = number // 2, number % 2 == 0
         return self._design_point(history, number, from_prior)
 
     def _design_point(self, history: History, index: int, from_prior: bool,
