@@ -53,6 +53,31 @@ def test_yaml_file_with_file_reference(cli: Any, tmp_path: Path, storage: str, w
     assert [o.direction for o in study.objectives] == ["maximize"]
 
 
+def test_yaml_sets_the_parts_of_bo_and_a_rerun_continues(cli: Any, tmp_path: Path,
+                                                          storage: str, write: Any) -> None:
+    write(tmp_path / "f.py", "def f(config):\n    return (config['x'] - 0.3) ** 2\n")
+    target = write(tmp_path / "parts.yaml", """
+        objective: f.py:f
+        space: {x: {type: float, low: 0, high: 1}}
+        optimizer:
+          name: bo
+          surrogate: {name: GaussianProcess, noise: deterministic}
+          acquisition: {name: LCB, beta: 2.0}
+        trials: 7
+        seed: 1
+    """)
+    for total in (7, 9):
+        result = cli("run", target, "--trials", str(total), "--storage", storage,
+                     "--no-progress")
+        assert result.code == 0, result.err
+    study = hp.load_study("parts", storage)
+    optimizer = study.record.spec["optimizer"]
+    assert optimizer["surrogate"]["noise"] == "deterministic"
+    assert optimizer["acquisition"] == {"name": "LCB", "beta": 2.0}
+    assert len(_finished(storage, "parts")) == 9
+    assert study.trials[-1].meta["bo"]["kind"] == "model"
+
+
 def test_yaml_module_reference_and_space_reference(cli: Any, tmp_path: Path,
                                                    storage: str, write: Any) -> None:
     write(tmp_path / "helpers_cli_mod.py", """

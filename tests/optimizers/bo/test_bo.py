@@ -306,7 +306,9 @@ def test_every_acquisition_runs(acquisition: str) -> None:
 def test_invalid_settings_are_named() -> None:
     with pytest.raises(hp.OptimizerError, match="unknown acquisition 'eii'; available:"):
         BayesianOptimizer(acquisition="eii")
-    with pytest.raises(hp.OptimizerError, match="surrogate must be 'auto', 'gp' or 'rf'"):
+    with pytest.raises(hp.OptimizerError,
+                       match="unknown surrogate 'nn'; available: auto, gp, rf, or a "
+                             "Surrogate object"):
         BayesianOptimizer(surrogate="nn")  # type: ignore[arg-type]
     with pytest.raises(hp.OptimizerError, match="random_fraction must lie in"):
         BayesianOptimizer(random_fraction=2.0)

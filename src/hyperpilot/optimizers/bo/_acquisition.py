@@ -95,6 +95,8 @@ class Acquisition(Describable, ABC):
     """
 
     supports_grad: ClassVar[bool] = True
+    #: the scores are logarithms (πBO then adds the weighted log-prior to them as they are)
+    log_scale: ClassVar[bool] = False
 
     def evaluate(self, X: np.ndarray, surrogate: Surrogate, best: float) -> np.ndarray:
         """Score the rows of X (shape (n, d)); returns shape (n,)."""
@@ -250,6 +252,8 @@ class LogEI(AnalyticAcquisition):
 
     """
 
+    log_scale: ClassVar[bool] = True
+
     def __init__(self, *, xi: float = 0.0) -> None:
         self.xi = xi
 
@@ -303,6 +307,8 @@ class LogPI(AnalyticAcquisition):
 
     """
 
+    log_scale: ClassVar[bool] = True
+
     def __init__(self, *, xi: float = 0.0) -> None:
         self.xi = xi
 
@@ -329,6 +335,8 @@ class EIPISwitch(Acquisition):
         xi: required improvement for both phases.
 
     """
+
+    log_scale: ClassVar[bool] = True
 
     def __init__(self, *, switch_at: float = 0.25, xi: float = 0.0) -> None:
         if not 0.0 <= switch_at <= 1.0:

@@ -32,9 +32,9 @@ latest proposal, so a resumed study proposes exactly what an uninterrupted one w
 
 from __future__ import annotations
 
-import importlib
+import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
@@ -44,6 +44,7 @@ from hyperpilot.optimizers._base import History, Optimizer, Proposal
 from hyperpilot.optimizers._design import UnitDesign
 from hyperpilot.optimizers._lhs import LatinHypercubeOptimizer
 from hyperpilot.optimizers._sobol import SobolOptimizer
+from hyperpilot.optimizers.bo._components import build, check, describe
 from hyperpilot.optimizers.bo._pibo import prior_holds, prior_sampler, prior_weighted_score
 from hyperpilot.space._space import Space
 from hyperpilot.trial._trial import Trial, TrialState
@@ -56,24 +57,7 @@ if TYPE_CHECKING:
     from hyperpilot.space._vectorized import VectorSpace
 
 SurrogateName = Literal["auto", "gp", "rf"]
-# Names to (module, class); the modules load on first use (scipy's import costs 0.6 s).
-_ACQUISITIONS: dict[str, tuple[str, str]] = {
-    "ei": ("_acquisition", "EI"), "logei": ("_acquisition", "LogEI"),
-    "pi": ("_acquisition", "PI"), "logpi": ("_acquisition", "LogPI"),
-    "lcb": ("_acquisition", "LCB"), "ts": ("_acquisition", "ThompsonSampling"),
-    "ei-pi": ("_acquisition", "EIPISwitch"), "sawei": ("_sawei", "SAWEI"),
-}
-_LOG_SCALE = ("logei", "logpi", "ei-pi")
 _DESIGNS = ("sobol", "lhs")
-_TRANSFORMS: dict[str, tuple[str, str]] = {
-    "power": ("_transforms", "PowerTransform"), "log": ("_transforms", "LogScaled"),
-    "standardize": ("_transforms", "Standardize"),
-}
-
-
-def _load(where: tuple[str, str]) -> Any:
-    module = importlib.import_module(f"hyperpilot.optimizers.bo.{where[0]}")
-    return getattr(module, where[1])
 _GP_MAX_DIM = 30
 _GP_MAX_OBSERVATIONS = 1000
 _PAREGO_RHO = 0.05
@@ -95,15 +79,27 @@ _CONTROLLER: Any = None
 class BayesianOptimizer(Optimizer):
     """Bayesian optimization with a GP or random-forest surrogate.
 
+    Every part is given by name, or as an object for full control, e.g.
+    ``BayesianOptimizer(surrogate=GaussianProcess(noise="deterministic"),
+    acquisition=LCB(beta=2.0), maximizer=AcquisitionMaximizer(n_sobol=8192))``. Objects
+    are copied, never changed; :meth:`to_config` describes them (the mapping form, which
+    the constructor also takes) so that a stored study rebuilds the same optimizer.
+
     Args:
         surrogate: ``"gp"``, ``"rf"``, or ``"auto"``: a GP when the space has at most 30
             columns, at most half of them categorical, and at most 1,000 observations;
-            a random forest otherwise.
+            a random forest otherwise. Or a :class:`Surrogate` object: a
+            :class:`GaussianProcess` is refitted with warm starts from step to step, any
+            other surrogate is copied afresh at each step, with a seed drawn from the
+            study's seed when its ``seed`` is None.
         acquisition: ``"logei"`` (default), ``"ei"``, ``"pi"``, ``"logpi"``, ``"lcb"``,
             ``"ts"`` (Thompson sampling), ``"ei-pi"`` (EI for the first 25% of the
-            model-based budget, then PI; needs ``n_trials``) or ``"sawei"``.
+            model-based budget, then PI; needs ``n_trials``) or ``"sawei"``; or an
+            :class:`Acquisition` object.
         output_transform: ``"power"`` (Yeo-Johnson), ``"log"`` (SMAC's log scaling),
-            ``"standardize"``, or ``"auto"``: power for a GP, log for a forest.
+            ``"standardize"``, or ``"auto"``: power for a GP, log for a forest; or an
+            :class:`OutputTransform` object.
+        maximizer: an :class:`AcquisitionMaximizer` with non-default settings.
         n_initial: trials in the initial design; default ``clip(D + 1, 5, 10)``, at most
             ``n_trials / 5`` (at least 2) when ``n_trials`` is given.
         initial_design: ``"sobol"`` (scrambled Sobol points, the default) or ``"lhs"`` (a
@@ -130,9 +126,10 @@ class BayesianOptimizer(Optimizer):
     def __init__(
         self,
         *,
-        surrogate: SurrogateName = "auto",
-        acquisition: str = "logei",
-        output_transform: str = "auto",
+        surrogate: SurrogateName | Mapping[str, Any] | Surrogate = "auto",
+        acquisition: str | Mapping[str, Any] | Acquisition = "logei",
+        output_transform: str | Mapping[str, Any] | OutputTransform = "auto",
+        maximizer: Mapping[str, Any] | AcquisitionMaximizer | None = None,
         n_initial: int | None = None,
         initial_design: str = "sobol",
         design_default: bool = False,
@@ -144,16 +141,16 @@ class BayesianOptimizer(Optimizer):
     ) -> None:
         if self._fixed_surrogate is not None:
             surrogate = self._fixed_surrogate
-        if surrogate not in ("auto", "gp", "rf"):
-            raise OptimizerError(f"{self.name}: surrogate must be 'auto', 'gp' or 'rf', "
-                                 f"got {surrogate!r}")
-        if acquisition not in _ACQUISITIONS:
-            raise OptimizerError(f"{self.name}: unknown acquisition {acquisition!r}; "
-                                 f"available: {sorted(_ACQUISITIONS)}")
-        if output_transform != "auto" and output_transform not in _TRANSFORMS:
-            raise OptimizerError(f"{self.name}: unknown output_transform "
-                                 f"{output_transform!r}; available: auto, "
-                                 f"{', '.join(sorted(_TRANSFORMS))}")
+        try:
+            if surrogate != "auto":
+                check("surrogate", surrogate, also=("auto",))
+            check("acquisition", acquisition)
+            if output_transform != "auto":
+                check("output_transform", output_transform, also=("auto",))
+            if maximizer is not None:
+                check("maximizer", maximizer)
+        except OptimizerError as exc:
+            raise OptimizerError(f"{self.name}: {exc}") from None
         if initial_design not in _DESIGNS:
             raise OptimizerError(f"{self.name}: initial_design must be one of "
                                  f"{sorted(_DESIGNS)}, got {initial_design!r}")
@@ -167,6 +164,7 @@ class BayesianOptimizer(Optimizer):
         self.surrogate = surrogate
         self.acquisition = acquisition
         self.output_transform = output_transform
+        self.maximizer = maximizer
         self.n_initial = n_initial
         self.initial_design = initial_design
         self.design_default = design_default
@@ -180,13 +178,20 @@ class BayesianOptimizer(Optimizer):
         self._vspace: VectorSpace | None = None
         self._encoded: dict[int, np.ndarray] = {}
         self._models: dict[str, Surrogate] = {}
+        self._prototypes: dict[str, Surrogate] = {}
         self._acq: Acquisition | None = None
         self._design_prior: UnitDesign | None = None
         self._design_uniform: UnitDesign | None = None
 
     def to_config(self) -> dict[str, Any]:
-        """Describe this optimizer (the fixed surrogate of a preset is not repeated)."""
+        """Describe this optimizer; parts given as objects appear as descriptions.
+
+        The fixed surrogate of a preset is not repeated.
+        """
         config = super().to_config()
+        for part in ("surrogate", "acquisition", "output_transform", "maximizer"):
+            if config.get(part) is not None:
+                config[part] = describe(config[part])
         if self._fixed_surrogate is not None:
             config.pop("surrogate", None)
         return config
@@ -210,38 +215,49 @@ class BayesianOptimizer(Optimizer):
         return size
 
     def _surrogate_kind(self, vspace: VectorSpace, n_observations: int) -> str:
-        if self.surrogate != "auto":
+        """``"gp"``, ``"rf"``, or the class name of a surrogate given as an object."""
+        if isinstance(self.surrogate, str) and self.surrogate != "auto":
             return self.surrogate
+        if self.surrogate != "auto":
+            return _kind_of(self._prototype(""))
         categorical = int(np.count_nonzero(vspace.cardinalities))
         if (vspace.dim <= _GP_MAX_DIM and categorical * 2 <= vspace.dim
                 and n_observations <= _GP_MAX_OBSERVATIONS):
             return "gp"
         return "rf"
 
+    def _prototype(self, kind: str) -> Surrogate:
+        """The unfitted surrogate every model of *kind* is copied from."""
+        spec: Any = kind if self.surrogate == "auto" else self.surrogate
+        key = kind if self.surrogate == "auto" else ""
+        if key not in self._prototypes:
+            self._prototypes[key] = build("surrogate", spec)
+        return self._prototypes[key]
+
     def _model(self, kind: str, rng: np.random.Generator) -> Surrogate:
-        if kind == "gp":
-            from hyperpilot.optimizers.bo._gp import GaussianProcess
+        """The surrogate to fit now: the GP kept across steps, or a fresh copy."""
+        from hyperpilot.optimizers.bo._gp import GaussianProcess
 
-            model = self._models.get("gp")
-            if model is None:
-                model = self._models["gp"] = GaussianProcess(
-                    noise="learned"
-                )
-            return model
-        from hyperpilot.optimizers.bo._rf import RandomForest
-
-        return RandomForest(seed=int(rng.integers(2**31)))
+        prototype = self._prototype(kind)
+        if isinstance(prototype, GaussianProcess):  # warm-started from step to step
+            if kind not in self._models:
+                self._models[kind] = copy.deepcopy(prototype)
+            return self._models[kind]
+        model = copy.deepcopy(prototype)
+        if getattr(model, "seed", 0) is None:
+            model.seed = int(rng.integers(2**31))  # type: ignore[attr-defined]
+        return model
 
     def _acquisition(self) -> Acquisition:
         if self._acq is None:
-            self._acq = _load(_ACQUISITIONS[self.acquisition])()
+            self._acq = build("acquisition", self.acquisition)
         return self._acq
 
     def _transform(self, kind: str) -> OutputTransform:
-        name = self.output_transform
-        if name == "auto":
-            name = "power" if kind == "gp" else "log"
-        transform: OutputTransform = _load(_TRANSFORMS[name])()
+        spec: Any = self.output_transform
+        if spec == "auto":
+            spec = "power" if kind == "gp" else "log"
+        transform: OutputTransform = build("output_transform", spec)
         return transform
 
     def _rows(self, vspace: VectorSpace, trials: Sequence[Trial]) -> np.ndarray:
@@ -415,7 +431,8 @@ class BayesianOptimizer(Optimizer):
         exclude = None if self.noisy else np.vstack([X, X_running])
         order = np.argsort(y)[:5]
         if self._maximizer is None:
-            self._maximizer = AcquisitionMaximizer()
+            self._maximizer = (AcquisitionMaximizer() if self.maximizer is None
+                               else build("maximizer", self.maximizer))
         X_best, scores = self._maximizer.maximize(
             score, vspace, rng, n=1, incumbents=X[order], exclude=exclude,
             prior_sampler=prior_sampler(vspace) if prior_trusted else None,
@@ -443,10 +460,9 @@ class BayesianOptimizer(Optimizer):
         mean, _ = model.predict(X_running)
         X_all, y_all = np.vstack([X, X_running]), np.concatenate([y_t, mean])
         if isinstance(model, GaussianProcess):
-            fixed = GaussianProcess(
-                noise="learned",
-                hyperparameters=model.fitted_hyperparameters,
-            )
+            fixed = copy.deepcopy(self._prototype(kind))
+            assert isinstance(fixed, GaussianProcess)
+            fixed.hyperparameters = model.fitted_hyperparameters
             return fixed.fit(X_all, y_all, cards)
         return self._model(kind, rng).fit(X_all, y_all, cards)
 
@@ -458,7 +474,7 @@ class BayesianOptimizer(Optimizer):
             if beta is None:
                 beta = self.n_trials / 10 if self.n_trials else 10.0
             weight = beta / n_bo
-        log_scale = self.acquisition in _LOG_SCALE
+        log_scale = acq.log_scale
         if weight == 0.0:
             def score(X: np.ndarray) -> np.ndarray:
                 return acq.evaluate(X, model, best)
@@ -470,6 +486,15 @@ class BayesianOptimizer(Optimizer):
             return score, grad
 
         return prior_weighted_score(acq, model, best, vspace, weight, log_scale), None
+
+
+def _kind_of(model: Surrogate) -> str:
+    from hyperpilot.optimizers.bo._gp import GaussianProcess
+    from hyperpilot.optimizers.bo._rf import RandomForest
+
+    if isinstance(model, GaussianProcess):
+        return "gp"
+    return "rf" if isinstance(model, RandomForest) else type(model).__name__
 
 
 def _last_model_meta(trials: Sequence[Trial]) -> dict[str, Any]:
@@ -490,13 +515,16 @@ class GPBayesianOptimizer(BayesianOptimizer):
     name: ClassVar[str] = "bo-gp"
     _fixed_surrogate: ClassVar[SurrogateName | None] = "gp"
 
-    def __init__(self, *, acquisition: str = "logei", output_transform: str = "auto",
+    def __init__(self, *, acquisition: str | Mapping[str, Any] | Acquisition = "logei",
+                 output_transform: str | Mapping[str, Any] | OutputTransform = "auto",
+                 maximizer: Mapping[str, Any] | AcquisitionMaximizer | None = None,
                  n_initial: int | None = None, initial_design: str = "sobol",
                  design_default: bool = False, random_fraction: float | None = None,
                  prior_beta: float | None = None, n_trials: int | None = None,
                  noisy: bool = False, seed: int | None = None) -> None:
         super().__init__(surrogate="gp", acquisition=acquisition,
-                         output_transform=output_transform, n_initial=n_initial,
+                         output_transform=output_transform, maximizer=maximizer,
+                         n_initial=n_initial,
                          initial_design=initial_design, design_default=design_default,
                          random_fraction=random_fraction, prior_beta=prior_beta,
                          n_trials=n_trials, noisy=noisy, seed=seed)
@@ -508,13 +536,16 @@ class RFBayesianOptimizer(BayesianOptimizer):
     name: ClassVar[str] = "bo-rf"
     _fixed_surrogate: ClassVar[SurrogateName | None] = "rf"
 
-    def __init__(self, *, acquisition: str = "logei", output_transform: str = "auto",
+    def __init__(self, *, acquisition: str | Mapping[str, Any] | Acquisition = "logei",
+                 output_transform: str | Mapping[str, Any] | OutputTransform = "auto",
+                 maximizer: Mapping[str, Any] | AcquisitionMaximizer | None = None,
                  n_initial: int | None = None, initial_design: str = "sobol",
                  design_default: bool = False, random_fraction: float | None = None,
                  prior_beta: float | None = None, n_trials: int | None = None,
                  noisy: bool = False, seed: int | None = None) -> None:
         super().__init__(surrogate="rf", acquisition=acquisition,
-                         output_transform=output_transform, n_initial=n_initial,
+                         output_transform=output_transform, maximizer=maximizer,
+                         n_initial=n_initial,
                          initial_design=initial_design, design_default=design_default,
                          random_fraction=random_fraction, prior_beta=prior_beta,
                          n_trials=n_trials, noisy=noisy, seed=seed)

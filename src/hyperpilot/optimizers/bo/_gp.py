@@ -15,6 +15,7 @@ see unit-scale targets, and predictions come back on the scale of the y given to
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Literal
 
@@ -71,6 +72,25 @@ class GPHyperparameters:
             )
 
 
+def _as_hyperparameters(
+    value: GPHyperparameters | Mapping[str, Any] | None,
+) -> GPHyperparameters | None:
+    """Fixed hyperparameters from the object or from the mapping ``to_config()`` wrote."""
+    if value is None or isinstance(value, GPHyperparameters):
+        return value
+    try:
+        return GPHyperparameters(
+            lengthscales=tuple(float(v) for v in value["lengthscales"]),
+            signal_variance=float(value["signal_variance"]),
+            noise_variance=float(value["noise_variance"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise OptimizerError(
+            "GaussianProcess: hyperparameters need lengthscales, signal_variance and "
+            f"noise_variance, got {value!r} ({exc})"
+        ) from None
+
+
 class GaussianProcess(Surrogate):
     """Exact GP with a Matérn-5/2 x Hamming kernel, MAP hyperparameters and gradients.
 
@@ -92,7 +112,8 @@ class GaussianProcess(Surrogate):
         restart_every: every this many fits, also start from the prior mode.
         gtol: L-BFGS-B projected-gradient tolerance.
         max_iter: L-BFGS-B iteration limit per start.
-        hyperparameters: fixed hyperparameters; when given, ``fit`` does not optimize.
+        hyperparameters: fixed hyperparameters (or a mapping of their fields); when given,
+            ``fit`` does not optimize.
 
     """
 
@@ -109,9 +130,10 @@ class GaussianProcess(Surrogate):
         restart_every: int = 10,
         gtol: float = 1e-2,
         max_iter: int = 200,
-        hyperparameters: GPHyperparameters | None = None,
+        hyperparameters: GPHyperparameters | Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
+
         if lengthscale_prior not in ("dim_scaled", "optuna"):
             raise OptimizerError(
                 "GaussianProcess: lengthscale_prior must be 'dim_scaled' or 'optuna', "
@@ -143,7 +165,7 @@ class GaussianProcess(Surrogate):
         self.restart_every = restart_every
         self.gtol = gtol
         self.max_iter = max_iter
-        self.hyperparameters = hyperparameters
+        self.hyperparameters = _as_hyperparameters(hyperparameters)
         # warm-start state, kept across fits
         self._n_fits = 0
         self._warm_key: tuple[Any, ...] | None = None
