@@ -355,3 +355,53 @@ def test_workers_open_one_new_study_at_once(tmp_path: Path, spawn: Callable[...,
     spawn("open_study_together", *[(url, barrier, names, f) for f in error_files])
     errors = [line for f in error_files for line in f.read_text().splitlines()]
     assert errors == []
+
+
+class _LockedEngine:
+    """Stands in for an SQLite engine whose first *busy* connections find the file locked."""
+
+    def __init__(self, busy: int) -> None:
+        self.busy = busy
+        self.statements: list[str] = []
+
+    def connect(self) -> Any:
+        engine = self
+
+        class Conn:
+            def __enter__(self) -> Conn:
+                return self
+
+            def __exit__(self, *exc: object) -> None:
+                return None
+
+            def exec_driver_sql(self, sql: str) -> Any:
+                engine.statements.append(sql)
+                if engine.busy:
+                    engine.busy -= 1
+                    raise sa.exc.OperationalError(sql, {}, sqlite3.OperationalError(
+                        "database is locked"))
+                return _Scalar("delete")
+
+        return Conn()
+
+
+class _Scalar:
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def scalar(self) -> str:
+        return self.value
+
+
+def test_switching_to_wal_waits_out_a_locked_file() -> None:
+    """SQLite may answer "locked" at once while several processes open a new file."""
+    from hyperpilot.storage._sql import _use_wal
+
+    engine = _LockedEngine(busy=3)
+    _use_wal(engine)  # type: ignore[arg-type]
+    assert engine.statements[-2:] == ["PRAGMA journal_mode", "PRAGMA journal_mode=WAL"]
+    never = _LockedEngine(busy=10**6)
+    with pytest.raises(sa.exc.OperationalError, match="database is locked"):
+        _use_wal(never, wait=0.2)  # type: ignore[arg-type]
+    assert 3 <= len(never.statements) <= 12  # retried, with growing pauses
+

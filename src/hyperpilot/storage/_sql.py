@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -114,8 +115,7 @@ class SQLStorage(Storage):
             self._ensure_schema()
             if self._is_sqlite:
                 # Only now that the file is known to be ours: WAL mode is stored in the file.
-                with self._engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+                _use_wal(self._engine)
         except BaseException as exc:
             self.close()
             if isinstance(exc, StorageError):
@@ -467,6 +467,29 @@ class SQLStorage(Storage):
                            trials.c.state == TrialState.RUNNING.value)
                     .values(heartbeat_at=at)
                 )
+
+
+def _use_wal(engine: Engine, wait: float = 60.0) -> None:
+    """Put the SQLite file in WAL mode, waiting out other connections that open it too.
+
+    Switching needs the file to itself for a moment. SQLite answers "database is locked"
+    at once, without waiting, when it sees that waiting could deadlock (several processes
+    opening a new file together), so the switch is retried for up to *wait* seconds.
+    """
+    deadline = time.monotonic() + wait
+    delay = 0.01
+    while True:
+        try:
+            with engine.connect() as conn:
+                mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+                if str(mode).lower() != "wal":
+                    conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            return
+        except sa.exc.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
 
 
 def _make_engine(url: str, kwargs: dict[str, Any]) -> Engine:
