@@ -113,3 +113,33 @@ def test_delete_needs_yes_then_removes(cli: Any, quad: Path, storage: str) -> No
     assert done.code == 0, done.err
     assert done.out == f"deleted study 'quad' and its 2 trials from {storage}\n"
     assert cli("studies", "list", "--storage", storage).out == f"no studies in {storage}\n"
+
+
+def test_a_study_whose_optimizer_cannot_be_rebuilt_is_shown_and_refuses_to_run(
+        cli: Any, storage: str, tmp_path: Path, write: Any) -> None:
+    from hyperpilot.optimizers.bo import RandomForest
+
+    class LabForest(RandomForest):  # only this test can build it
+        pass
+
+    space = hp.Space({"x": hp.Float(0.0, 1.0)})
+    study = hp.create_study(space=space, storage=storage, name="lab", seed=1,
+                            optimizer=hp.BayesianOptimizer(surrogate=LabForest(n_trees=3)))
+    study.optimize(lambda c: c["x"], n_trials=6, show_progress=False)
+    shown = cli("studies", "show", "lab", "--storage", storage)
+    assert shown.code == 0, shown.err
+    assert "LabForest" in shown.out and "6 complete" in shown.out
+    target = write(tmp_path / "lab.py", """
+        import hyperpilot as hp
+        space = hp.Space({"x": hp.Float(0.0, 1.0)})
+        def objective(config):
+            return config["x"]
+    """)
+    refused = cli("run", target, "--name", "lab", "--trials", "8", "--storage", storage)
+    assert refused.code != 0
+    assert "study 'lab': its stored optimizer cannot be rebuilt here" in refused.err
+    assert "--optimizer on the command line" in refused.err
+    resumed = cli("run", target, "--name", "lab", "--trials", "8", "--storage", storage,
+                  "--optimizer", "random", "--no-progress")
+    assert resumed.code == 0, resumed.err
+    assert len(hp.load_study("lab", storage).trials) == 8

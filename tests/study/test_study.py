@@ -236,6 +236,30 @@ def test_load_study_restores_everything(tmp_path) -> None:  # type: ignore[no-un
     assert [t.config for t in loaded.trials] == [t.config for t in study.trials]
 
 
+def test_a_study_whose_optimizer_cannot_be_rebuilt_can_still_be_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from hyperpilot.optimizers.bo import RandomForest
+
+    class LabForest(RandomForest):  # defined here, so no other process can import it
+        pass
+
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    optimizer = hp.BayesianOptimizer(surrogate=LabForest(n_trees=3))
+    study = hp.create_study(space=SPACE, storage=url, name="lab", optimizer=optimizer, seed=2)
+    study.optimize(quadratic, n_trials=8, show_progress=False)
+    loaded = hp.load_study("lab", url)
+    assert [t.value for t in loaded.trials] == [t.value for t in study.trials]
+    assert loaded.best_trial.number == study.best_trial.number
+    with pytest.raises(OptimizerError, match=(
+            r"^study 'lab': its stored optimizer cannot be rebuilt here \(bo: surrogate: "
+            r"cannot import '.*LabForest' .*\); give the optimizer again \(optimizer=\.\.\. "
+            r"in Python, --optimizer on the command line\)$")):
+        loaded.optimize(quadratic, n_trials=1, show_progress=False)
+    assert len(hp.load_study("lab", url).trials) == 8  # nothing was lost or added
+    again = hp.load_study("lab", url, optimizer="random")
+    again.optimize(quadratic, n_trials=2, show_progress=False)
+    assert len(again.trials) == 10
+
+
 def test_invalid_loop_arguments() -> None:
     study = hp.create_study(space=SPACE, storage="memory")
     with pytest.raises(OptimizerError, match="give n_trials, total_trials or timeout"):

@@ -23,7 +23,7 @@ from hyperpilot.exceptions import StudyNotFoundError
 from hyperpilot.optimizers._base import Optimizer
 from hyperpilot.optimizers._registry import OPTIMIZERS, make_optimizer
 from hyperpilot.storage._base import Storage, StudyRecord
-from hyperpilot.study._study import Study, create_study
+from hyperpilot.study._study import Study, create_study, stored_optimizer
 from hyperpilot.trial._trial import Trial, TrialState
 
 DEFAULT_TRIALS = 50
@@ -143,7 +143,7 @@ def run_command(args: argparse.Namespace) -> int:
             "or choose another --name"
         )
     if optimizer is None:
-        optimizer = make_optimizer(record.spec["optimizer"] if record else "random")
+        optimizer = stored_optimizer(record) if record else make_optimizer("random")
     study = create_study(
         space=spec.space, objectives=spec.objectives or "minimize",
         constraints=spec.constraints, optimizer=optimizer, storage=storage, name=name,

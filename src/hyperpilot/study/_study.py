@@ -17,6 +17,7 @@ from hyperpilot import __version__
 from hyperpilot.exceptions import (
     DuplicateStudyError,
     HyperpilotError,
+    OptimizerError,
     StudyFullError,
     StudyMismatchError,
     TrialStateError,
@@ -85,7 +86,9 @@ class Study:
     Args:
         storage: where the trials live.
         record: the stored study.
-        optimizer: proposes configurations.
+        optimizer: proposes configurations; by default the one the study stored, rebuilt
+            when it is first needed (so a study whose optimizer cannot be rebuilt here can
+            still be read).
         independent: this handle is one of several processes that propose for the study
             independently (:func:`run_worker`): the optimizer then draws from a random
             stream of its own, so that two workers never propose the same configuration.
@@ -93,11 +96,11 @@ class Study:
 
     """
 
-    def __init__(self, *, storage: Storage, record: StudyRecord, optimizer: Optimizer,
-                 independent: bool = False) -> None:
+    def __init__(self, *, storage: Storage, record: StudyRecord,
+                 optimizer: Optimizer | None = None, independent: bool = False) -> None:
         self.storage = storage
         self.record = record
-        self.optimizer = optimizer
+        self._optimizer = optimizer
         spec = record.spec
         self.space = Space.from_json(spec["space"])
         self.objectives: tuple[Objective, ...] = tuple(
@@ -119,6 +122,22 @@ class Study:
             )
         self._reap_lock = threading.Lock()
         self._reap_from = 0
+
+    @property
+    def optimizer(self) -> Optimizer:
+        """The optimizer that proposes configurations (the stored one unless set).
+
+        Raises:
+            OptimizerError: when the stored optimizer cannot be rebuilt in this process.
+
+        """
+        if self._optimizer is None:
+            self._optimizer = stored_optimizer(self.record)
+        return self._optimizer
+
+    @optimizer.setter
+    def optimizer(self, optimizer: Optimizer) -> None:
+        self._optimizer = optimizer
 
     @property
     def name(self) -> str:
@@ -525,9 +544,8 @@ def create_study(
             if given_seed is not None and int(given_seed) != record.spec["seed"]:
                 logger.warning("study %r keeps its stored seed %s (seed=%s ignored)",
                                name, record.spec["seed"], given_seed)
-            if optimizer is None:
-                opt = make_optimizer(record.spec["optimizer"])
-            return Study(storage=store, record=record, optimizer=opt)
+            return Study(storage=store, record=record,
+                         optimizer=None if optimizer is None else opt)
     try:
         record = store.create_study(name, spec, time.time())
     except DuplicateStudyError:
@@ -569,6 +587,9 @@ def load_study(
 ) -> Study:
     """Reopen the study called *name*; its stored optimizer is used unless one is given.
 
+    The stored optimizer is rebuilt when the study first needs it, so the trials of a
+    study whose optimizer cannot be rebuilt here can still be read.
+
     Raises:
         StudyNotFoundError: listing the studies the storage does hold.
 
@@ -576,8 +597,27 @@ def load_study(
     store = get_storage(storage)
     record = store.get_study(name)
     return Study(storage=store, record=record,
-                 optimizer=make_optimizer(optimizer or record.spec["optimizer"]))
+                 optimizer=None if optimizer is None else make_optimizer(optimizer))
 
 
-__all__ = ["Study", "create_study", "format_error", "load_study", "worker_id"]
+def stored_optimizer(record: StudyRecord) -> Optimizer:
+    """Rebuild the optimizer *record* stored.
+
+    Raises:
+        OptimizerError: naming the study when that optimizer cannot be rebuilt here (for
+            instance a part whose class does not import in this process).
+
+    """
+    try:
+        return make_optimizer(record.spec["optimizer"])
+    except OptimizerError as exc:
+        raise OptimizerError(
+            f"study {record.name!r}: its stored optimizer cannot be rebuilt here ({exc}); "
+            "give the optimizer again (optimizer=... in Python, --optimizer on the command "
+            "line)"
+        ) from None
+
+
+__all__ = ["Study", "create_study", "format_error", "load_study", "stored_optimizer",
+           "worker_id"]
 
