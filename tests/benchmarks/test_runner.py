@@ -210,6 +210,49 @@ def test_retry_failed_runs_only_the_failed(benchmark: tuple[Path, Any]) -> None:
     assert len(read_records(path)) == count + 2
 
 
+def test_variants_run_under_their_labels_and_store_their_settings(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    lcb = {"name": "bo", "acquisition": {"name": "LCB", "beta": 2.0}, "n_initial": 3}
+    summary = run_benchmark([Quadratic()], ["sobol", "bo-lcb"], n_trials=6, seeds=[0],
+                            out=path, reference_samples=0, progress=False,
+                            variants={"bo-lcb": lcb})
+    assert summary.ok == 2
+    runs = {r["optimizer"]: r for r in _runs(path)}
+    assert runs["sobol"]["optimizer_config"] == {"name": "sobol", "from_prior": False,
+                                                 "seed": None}
+    config = runs["bo-lcb"]["optimizer_config"]
+    assert config["acquisition"] == {"name": "LCB", "beta": 2.0} and config["n_initial"] == 3
+    # the variant is the optimizer it describes: the same proposals, seed for seed
+    direct = HyperpilotAdapter(lcb).run(Quadratic(), n_trials=6, seed=0)
+    assert runs["bo-lcb"]["values"] == direct.values
+    again = run_benchmark([Quadratic()], ["bo-lcb"], n_trials=6, seeds=[0], out=path,
+                          reference_samples=0, progress=False, variants={"bo-lcb": lcb})
+    assert again.skipped == 1
+    with pytest.raises(ValueError, match="the results file holds runs of 'bo-lcb' with "
+                                         "other settings"):
+        run_benchmark([Quadratic()], ["bo-lcb"], n_trials=6, seeds=[0], out=path,
+                      reference_samples=0, progress=False,
+                      variants={"bo-lcb": {**lcb, "n_initial": 4}})
+
+
+@pytest.mark.parametrize(("variants", "optimizers", "error", "message"), [
+    ({"random": {"name": "bo"}}, ["random"], ValueError,
+     "variant label 'random' must be a new name"),
+    ({"bo-x": {"name": "bo", "acquisition": "lcbb"}}, ["bo-x"], OptimizerError,
+     "variant 'bo-x': bo: unknown acquisition 'lcbb'"),
+    ({"bo-x": {"name": "optuna-tpe"}}, ["bo-x"], OptimizerError,
+     "variant 'bo-x': unknown optimizer 'optuna-tpe'"),
+    ({"bo-x": {"name": "bo"}}, ["bo"], ValueError,
+     "variant 'bo-x' is defined but not among the optimizers"),
+])
+def test_invalid_variants(tmp_path: Path, variants: dict[str, Any], optimizers: list[str],
+                          error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        run_benchmark([Quadratic()], optimizers, n_trials=4, seeds=[0],
+                      out=tmp_path / "r.jsonl", progress=False, variants=variants)
+    assert not (tmp_path / "r.jsonl").exists()
+
+
 def test_parallel_jobs_survive_a_crashing_worker(tmp_path: Path) -> None:
     path = tmp_path / "results.jsonl"
     problems: list[Problem] = [Quadratic(), Crashing(mode="exit", after=2),

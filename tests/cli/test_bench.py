@@ -60,6 +60,39 @@ def test_unknown_optimizer_lists_the_known_ones(cli: Any, toy_suite: None) -> No
     assert "smac-hpo" in result.err and result.err.count("\n") == 1
 
 
+def test_variant_runs_under_its_label(cli: Any, toy_suite: None, tmp_path: Path) -> None:
+    out = tmp_path / "r.jsonl"
+    result = cli("bench", "run", "--suite", "toy", "--problems", "toy-quadratic",
+                 "--optimizers", "random,rf-small", "--trials", "5", "--seeds", "1",
+                 "--variant", "rf-small={name: bo-rf, n_initial: 2}", "--out", out,
+                 "--no-progress", "--reference-samples", "0")
+    assert result.code == 0, result.err
+    runs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["optimizer"], r["status"]) for r in runs] == [("random", "ok"),
+                                                             ("rf-small", "ok")]
+    assert runs[1]["optimizer_config"]["name"] == "bo-rf"
+    assert runs[1]["optimizer_config"]["n_initial"] == 2
+
+
+@pytest.mark.parametrize(("variant", "optimizers", "message"), [
+    ("bo-x", "bo-x", "--variant 'bo-x': expected LABEL=SETTINGS"),
+    ("bo-x=[1", "bo-x", "--variant bo-x: the settings do not parse"),
+    ("bo-x={acquisition: lcb}", "bo-x",
+     "--variant bo-x: the settings must be a mapping with the optimizer's name"),
+    ("bo-x={name: bo, acquisition: lcbb}", "bo-x",
+     "--variant: variant 'bo-x': bo: unknown acquisition 'lcbb'"),
+    ("sobol={name: bo}", "sobol", "--variant: variant label 'sobol' must be a new name"),
+    ("bo-x={name: bo}", "random", "--variant 'bo-x' is defined but not listed in --optimizers"),
+])
+def test_bad_variants_are_one_line_errors(cli: Any, toy_suite: None, variant: str,
+                                          optimizers: str, message: str) -> None:
+    result = cli("bench", "run", "--suite", "toy", "--optimizers", optimizers,
+                 "--variant", variant)
+    assert result.code == 2
+    assert result.err.startswith(f"hyperpilot: error: {message}")
+    assert result.err.count("\n") == 1
+
+
 def test_problems_filter_that_matches_nothing(cli: Any, toy_suite: None) -> None:
     result = cli("bench", "run", "--suite", "toy", "--problems", "bbob-*")
     assert result.code == 2

@@ -39,7 +39,7 @@ import numpy as np
 from hyperpilot.benchmarks._problem import Problem
 from hyperpilot.benchmarks._records import RECORD_FORMAT, versions
 from hyperpilot.exceptions import OptimizerError
-from hyperpilot.optimizers._registry import OPTIMIZERS
+from hyperpilot.optimizers._registry import OPTIMIZERS, make_optimizer
 from hyperpilot.space._space import Config
 
 TEST_SEED_BASE = 1_000_000
@@ -111,6 +111,7 @@ class RunRecord:
     versions: dict[str, str | None] = field(default_factory=dict)
     started_at: float = 0.0
     finished_at: float = 0.0
+    optimizer_config: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-ready mapping (``kind = "run"``)."""
@@ -150,6 +151,10 @@ class OptimizerAdapter(ABC):
 
     name: str = ""
 
+    def describe(self) -> dict[str, Any] | None:
+        """The optimizer's settings, stored with each run (None when not known)."""
+        return None
+
     def unsupported(self, problem: Problem) -> str | None:
         """Why this optimizer cannot run *problem*, or ``None`` when it can."""
         return None
@@ -181,7 +186,7 @@ class OptimizerAdapter(ABC):
             values={o.name: [] for o in objectives},
             budgets=[] if problem.fidelity is not None else None, tuning_seed=seed,
             problem_info=problem.describe(), reference_point=problem.reference_point,
-            versions=versions(), started_at=time.time(),
+            versions=versions(), started_at=time.time(), optimizer_config=self.describe(),
         )
         start = time.perf_counter()
         reason = self.unsupported(problem)
@@ -313,29 +318,37 @@ def incumbent_index(record: RunRecord) -> int | None:
 
 # ---------------------------------------------------------------------- hyperpilot
 class HyperpilotAdapter(OptimizerAdapter):
-    """One of hyperpilot's own optimizers, by its registry name, on an in-memory study.
+    """One of hyperpilot's own optimizers on an in-memory study.
 
     Args:
-        optimizer: a name of :data:`~hyperpilot.optimizers._registry.OPTIMIZERS`.
+        optimizer: a name of :data:`~hyperpilot.optimizers._registry.OPTIMIZERS`, or a
+            description (a mapping with ``name`` and settings, as ``to_config()`` writes).
+        label: the name in the results; default the optimizer's name.
 
     Raises:
-        OptimizerError: for a name the registry does not hold.
+        OptimizerError: for a name the registry does not hold or invalid settings.
 
     """
 
-    def __init__(self, optimizer: str) -> None:
-        if optimizer not in OPTIMIZERS:
+    def __init__(self, optimizer: str | Mapping[str, Any], label: str | None = None) -> None:
+        if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
             raise OptimizerError(
                 f"unknown optimizer {optimizer!r}; available: {sorted(OPTIMIZERS)}")
+        built = make_optimizer(optimizer)  # checks the settings now
         self.optimizer = optimizer
-        self.name = optimizer
+        self._config = built.to_config()
+        self.name = label or built.name
+
+    def describe(self) -> dict[str, Any]:
+        """The optimizer's ``to_config()``."""
+        return dict(self._config)
 
     def _start(self, problem: Problem, *, n_trials: int, seed: int) -> Session:
         from hyperpilot.study._study import create_study
 
         study = create_study(space=problem.space, objectives=list(problem.objectives),
-                             optimizer=self.optimizer, storage="memory", seed=seed,
-                             name=f"{problem.name}-{self.name}-{seed}")
+                             optimizer=make_optimizer(self.optimizer), storage="memory",
+                             seed=seed, name=f"{problem.name}-{self.name}-{seed}")
         return _StudySession(study, problem)
 
 

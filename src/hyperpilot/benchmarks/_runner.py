@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import multiprocessing
 import os
 import sys
@@ -81,13 +82,18 @@ def optimizer_names() -> list[str]:
     return [*sorted(OPTIMIZERS), *PEERS]
 
 
-def make_adapter(name: str) -> OptimizerAdapter:
+def make_adapter(name: str, spec: str | None = None) -> OptimizerAdapter:
     """The adapter for optimizer *name* (a registry name, ``optuna-KIND`` or ``smac-KIND``).
 
+    With *spec* (the JSON text of a hyperpilot optimizer's description), *name* is the
+    label of that variant instead.
+
     Raises:
-        OptimizerError: for an unknown name, listing the known ones.
+        OptimizerError: for an unknown name, listing the known ones, or a bad *spec*.
 
     """
+    if spec is not None:
+        return HyperpilotAdapter(json.loads(spec), label=name)
     if name in PEERS:
         return PEERS[name]()
     if name in OPTIMIZERS:
@@ -104,6 +110,7 @@ class RunTask:
     optimizer: str
     seed: int
     n_trials: int
+    spec: str | None = None  # a variant's description as JSON text, None for a name
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -166,7 +173,7 @@ def execute(task: Task) -> dict[str, Any]:
     if isinstance(task, ReferenceTask):
         return reference_record(task.problem, task.n_samples)
     try:
-        adapter = make_adapter(task.optimizer)
+        adapter = make_adapter(task.optimizer, task.spec)
     except Exception as exc:
         return failed_record(task, exc)
     record = adapter.run(task.problem, n_trials=task.n_trials, seed=task.seed).to_json()
@@ -252,19 +259,51 @@ class BenchmarkSummary:
 
 
 def plan(problems: Sequence[Problem], optimizers: Sequence[str], *, n_trials: int,
-         seeds: Sequence[int], reference_samples: int) -> list[Task]:
+         seeds: Sequence[int], reference_samples: int,
+         variants: Mapping[str, Mapping[str, Any]] | None = None) -> list[Task]:
     """Every task of a benchmark: references first, then the runs seed by seed."""
+    specs = {label: json.dumps(dict(spec), sort_keys=True)
+             for label, spec in (variants or {}).items()}
     tasks: list[Task] = []
     if reference_samples > 0:
         tasks.extend(ReferenceTask(p, reference_samples) for p in problems)
     for seed in seeds:
         for problem in problems:
-            tasks.extend(RunTask(problem, name, seed, n_trials) for name in optimizers)
+            tasks.extend(RunTask(problem, name, seed, n_trials, specs.get(name))
+                         for name in optimizers)
     return tasks
 
 
+def check_variants(variants: Mapping[str, Mapping[str, Any]],
+                   records: Sequence[Mapping[str, Any]] = ()) -> None:
+    """Check variant labels and descriptions, and that *records* ran the same settings.
+
+    Raises:
+        ValueError: for a label that is an optimizer's name or empty, or one whose runs
+            in *records* used other settings.
+        OptimizerError: for a description that does not build a hyperpilot optimizer.
+
+    """
+    known = set(optimizer_names())
+    for label, spec in variants.items():
+        if not label or label in known or "," in label:
+            raise ValueError(f"variant label {label!r} must be a new name without commas "
+                             f"(not one of {', '.join(sorted(known))})")
+        try:
+            config = HyperpilotAdapter(dict(spec), label=label).describe()
+        except OptimizerError as exc:
+            raise OptimizerError(f"variant {label!r}: {exc}") from None
+        for record in records:
+            stored = record.get("optimizer_config")
+            if record.get("optimizer") == label and stored is not None and stored != config:
+                raise ValueError(
+                    f"variant {label!r}: the results file holds runs of {label!r} with other "
+                    f"settings ({json.dumps(stored)}); choose another label or file")
+
+
 def _check(problems: Sequence[Problem], optimizers: Sequence[str], n_trials: int,
-           seeds: Sequence[int], jobs: int, reference_samples: int) -> None:
+           seeds: Sequence[int], jobs: int, reference_samples: int,
+           variants: Mapping[str, Mapping[str, Any]]) -> None:
     if not problems:
         raise ValueError("no problems to run")
     names = [p.name for p in problems]
@@ -274,7 +313,11 @@ def _check(problems: Sequence[Problem], optimizers: Sequence[str], n_trials: int
     if not optimizers:
         raise ValueError("no optimizers to run")
     for name in optimizers:
-        make_adapter(name)
+        if name not in variants:
+            make_adapter(name)
+    unused = sorted(set(variants) - set(optimizers))
+    if unused:
+        raise ValueError(f"variant {unused[0]!r} is defined but not among the optimizers")
     if n_trials < 1:
         raise ValueError(f"n_trials must be at least 1, got {n_trials}")
     if not seeds:
@@ -300,12 +343,13 @@ def run_benchmark(
     reference_samples: int = 100,
     retry_failed: bool = False,
     progress: bool = True,
+    variants: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> BenchmarkSummary:
     """Run every optimizer on every problem under every seed, appending to *out*.
 
     Args:
         problems: the problems (picklable; names unique).
-        optimizers: names as accepted by :func:`make_adapter`.
+        optimizers: names as accepted by :func:`make_adapter`, and labels of *variants*.
         n_trials: evaluations per run (full-budget equivalents for multi-fidelity).
         seeds: run seeds, each in ``[0, TEST_SEED_BASE)``.
         out: the JSON-lines results file; created, or resumed when it exists.
@@ -314,18 +358,25 @@ def run_benchmark(
             (0: none; the report then uses the median of all observed values).
         retry_failed: run again the runs recorded as failed.
         progress: draw a progress bar on standard error.
+        variants: hyperpilot optimizers with other settings under labels of their own,
+            e.g. ``{"bo-eipi": {"name": "bo", "acquisition": "ei-pi", "n_trials": 100}}``;
+            each run stores the optimizer's ``to_config()``, and resuming with other
+            settings under the same label is refused.
 
     Raises:
         ValueError: for invalid arguments (``OptimizerError`` for an unknown optimizer).
         ResultsFileError: when *out* cannot be read or written.
 
     """
-    _check(problems, optimizers, n_trials, seeds, jobs, reference_samples)
+    variants = dict(variants or {})
+    _check(problems, optimizers, n_trials, seeds, jobs, reference_samples, variants)
     finished = {"ok", "unsupported"} if retry_failed else {"ok", "failed", "unsupported"}
-    done = {record_key(r) for r in read_records(out) if r.get("status") in finished}
+    records = read_records(out)
+    check_variants(variants, records)
+    done = {record_key(r) for r in records if r.get("status") in finished}
     writer = ResultsWriter(out)
     tasks = plan(problems, optimizers, n_trials=n_trials, seeds=seeds,
-                 reference_samples=reference_samples)
+                 reference_samples=reference_samples, variants=variants)
     todo = [t for t in tasks if t.key not in done]
     summary = BenchmarkSummary(planned=len(tasks), skipped=len(tasks) - len(todo))
     from tqdm.auto import tqdm

@@ -31,6 +31,10 @@ Optimizers: hyperpilot's own by name (random, sobol, ...), and the peers optuna-
 optuna-gp, optuna-cmaes, optuna-random, optuna-nsga2, smac-hpo and smac-bb (installed
 with: pip install 'hyperpilot[bench]'). A run that fails, or whose optimizer is not
 installed, is recorded as failed with the reason; 'hyperpilot bench report' lists it.
+A hyperpilot optimizer with other settings runs under a label of its own: define it with
+--variant LABEL=SETTINGS (SETTINGS a YAML or JSON mapping with the optimizer's name, its
+arguments, and parts as mappings) and list LABEL among the optimizers. Each run stores
+the optimizer's full settings; resuming a label with other settings is refused.
 
 Each run executes in its own worker process limited to one BLAS/OpenMP/PyTorch thread,
 the same for every optimizer, so that overheads compare fairly. Seeds are 0..K-1: the
@@ -43,6 +47,8 @@ examples:
   hyperpilot bench run --suite quick --optimizers random,optuna-tpe,smac-hpo --trials 30 --seeds 2
   hyperpilot bench run --suite bbob --optimizers random,sobol --trials 200 --jobs 2 --out bbob.jsonl
   hyperpilot bench run --suite ml --problems 'ml-svm-*' --optimizers random,optuna-tpe
+  hyperpilot bench run --suite bbob --optimizers bo,bo-eipi --trials 100 \
+      --variant 'bo-eipi={name: bo, acquisition: ei-pi, n_trials: 100}'
 """
 
 REPORT_DESCRIPTION = """\
@@ -59,11 +65,6 @@ best value seen on the problem, and f_ref the median of uniform random configura
 
 _POSITIVE = whole_number(1)
 _COUNT = whole_number(0)
-
-
-
-
-
 
 def add_parser(subparsers: Any) -> None:
     """Add the ``bench`` command group to *subparsers*."""
@@ -84,7 +85,11 @@ def add_parser(subparsers: Any) -> None:
                      help="only the suite's problems matching one of these comma-separated "
                           "patterns, e.g. 'bbob-f01-*,ml-svm-*'")
     run.add_argument("--optimizers", default=DEFAULT_OPTIMIZERS, metavar="A,B,...",
-                     help="comma-separated optimizer names (default: %(default)s)")
+                     help="comma-separated optimizer names and variant labels (default: "
+                          "%(default)s)")
+    run.add_argument("--variant", action="append", default=[], metavar="LABEL=SETTINGS",
+                     help="a hyperpilot optimizer with other settings under LABEL, e.g. "
+                          "'bo-lcb={name: bo, acquisition: lcb}' (repeatable)")
     run.add_argument("--trials", type=_POSITIVE, default=DEFAULT_TRIALS, metavar="N",
                      help="evaluations per run; full-budget evaluations for multi-fidelity "
                           "problems (default: %(default)s)")
@@ -203,16 +208,52 @@ def _filter_records(records: list[dict[str, Any]], problems: str | None,
     return records
 
 
-def _optimizers(text: str) -> list[str]:
+def _variants(texts: list[str]) -> dict[str, dict[str, Any]]:
+    """``--variant LABEL=SETTINGS`` options as labels to optimizer descriptions."""
+    import yaml
+
+    from hyperpilot.benchmarks._runner import check_variants
+    from hyperpilot.exceptions import OptimizerError
+
+    variants: dict[str, dict[str, Any]] = {}
+    for text in texts:
+        label, sep, settings = text.partition("=")
+        label = label.strip()
+        if not sep or not label:
+            raise UsageError(f"--variant {text!r}: expected LABEL=SETTINGS, e.g. "
+                             "'bo-lcb={name: bo, acquisition: lcb}'")
+        try:
+            spec = yaml.safe_load(settings)
+        except yaml.YAMLError as exc:
+            raise UsageError(f"--variant {label}: the settings do not parse: "
+                             f"{one_line(exc)}") from None
+        if not isinstance(spec, dict) or "name" not in spec:
+            raise UsageError(f"--variant {label}: the settings must be a mapping with the "
+                             f"optimizer's name, e.g. {{name: bo, acquisition: lcb}}; got "
+                             f"{settings.strip()!r}")
+        if label in variants:
+            raise UsageError(f"--variant {label!r} is defined twice")
+        variants[label] = spec
+    try:
+        check_variants(variants)
+    except (ValueError, OptimizerError) as exc:
+        raise UsageError(f"--variant: {one_line(exc)}") from None
+    return variants
+
+
+def _optimizers(text: str, variants: dict[str, dict[str, Any]]) -> list[str]:
     from hyperpilot.benchmarks._runner import optimizer_names
 
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
         raise UsageError("--optimizers needs at least one name")
-    known = optimizer_names()
+    known = [*optimizer_names(), *variants]
     for name in names:
         if name not in known:
             raise UsageError(f"unknown optimizer {name!r}; known: {', '.join(known)}")
+    unused = [label for label in variants if label not in names]
+    if unused:
+        raise UsageError(f"--variant {unused[0]!r} is defined but not listed in --optimizers")
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise UsageError(f"--optimizers names {repeated[0]!r} twice")
@@ -225,15 +266,17 @@ def run_command(args: argparse.Namespace) -> int:
     from hyperpilot.benchmarks._records import ResultsFileError
     from hyperpilot.benchmarks._runner import run_benchmark
 
-    optimizers = _optimizers(args.optimizers)
+    variants = _variants(args.variant)
+    optimizers = _optimizers(args.optimizers, variants)
     problems = _select(load_suite(args.suite), args.problems)
     try:
         summary = run_benchmark(
             problems, optimizers, n_trials=args.trials, seeds=list(range(args.seeds)),
             out=args.out, jobs=args.jobs, reference_samples=args.reference_samples,
             retry_failed=args.retry_failed, progress=not args.no_progress,
+            variants=variants,
         )
-    except ResultsFileError as exc:
+    except (ResultsFileError, ValueError) as exc:
         raise UsageError(one_line(exc)) from None
     ran = summary.ok + summary.failed + summary.unsupported
     print(f"suite {args.suite}: {len(problems)} problems x {len(optimizers)} optimizers x "
