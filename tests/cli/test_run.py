@@ -142,7 +142,10 @@ def test_flags_override_file_settings(cli: Any, quad: Path, storage: str) -> Non
                 "--seed", "12", "--no-progress")
     assert "(optimizer sobol)" in again.out  # the file's setting, as no flag overrides it
     assert again.err == ("hyperpilot: note: study 'other' keeps its stored seed 11; "
-                         "the seed 12 given applies to new studies only\n")
+                         "the seed 12 given applies to new studies only\n"
+                         "hyperpilot: note: study 'other' continues with optimizer sobol "
+                         "instead of the stored random; its trials so far came from the "
+                         "stored settings\n")
 
 
 def test_resume_keeps_the_stored_optimizer(cli: Any, tmp_path: Path, storage: str,

@@ -142,4 +142,6 @@ def test_a_study_whose_optimizer_cannot_be_rebuilt_is_shown_and_refuses_to_run(
     resumed = cli("run", target, "--name", "lab", "--trials", "8", "--storage", storage,
                   "--optimizer", "random", "--no-progress")
     assert resumed.code == 0, resumed.err
+    assert ("hyperpilot: note: study 'lab' continues with optimizer random instead of the "
+            "stored bo") in resumed.err
     assert len(hp.load_study("lab", storage).trials) == 8

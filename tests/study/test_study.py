@@ -260,6 +260,29 @@ def test_a_study_whose_optimizer_cannot_be_rebuilt_can_still_be_read(tmp_path) -
     assert len(again.trials) == 10
 
 
+def test_reopening_with_other_optimizer_settings_is_noted(
+        tmp_path, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    first = hp.create_study(space=SPACE, storage=url, name="o", seed=1,
+                            optimizer=hp.BayesianOptimizer(n_initial=3))
+    first.optimize(quadratic, n_trials=4, show_progress=False)
+    with caplog.at_level("WARNING", logger="hyperpilot"):
+        hp.load_study("o", url)  # the stored optimizer: nothing to say
+        hp.create_study(space=SPACE, storage=url, name="o", load_if_exists=True,
+                        optimizer=hp.BayesianOptimizer(n_initial=3))
+        assert caplog.messages == []
+        hp.load_study("o", url, optimizer={"name": "bo", "n_initial": 3,
+                                           "acquisition": "lcb"})
+        hp.create_study(space=SPACE, storage=url, name="o", load_if_exists=True,
+                        optimizer="sobol")
+    assert caplog.messages == [
+        "study 'o' continues with optimizer bo with acquisition='lcb' (stored 'logei'); "
+        "its trials so far came from the stored settings",
+        "study 'o' continues with optimizer sobol instead of the stored bo; its trials so "
+        "far came from the stored settings",
+    ]
+
+
 def test_invalid_loop_arguments() -> None:
     study = hp.create_study(space=SPACE, storage="memory")
     with pytest.raises(OptimizerError, match="give n_trials, total_trials or timeout"):

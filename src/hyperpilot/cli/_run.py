@@ -23,7 +23,7 @@ from hyperpilot.exceptions import StudyNotFoundError
 from hyperpilot.optimizers._base import Optimizer
 from hyperpilot.optimizers._registry import OPTIMIZERS, make_optimizer
 from hyperpilot.storage._base import Storage, StudyRecord
-from hyperpilot.study._study import Study, create_study, stored_optimizer
+from hyperpilot.study._study import Study, create_study, optimizer_change, stored_optimizer
 from hyperpilot.trial._trial import Trial, TrialState
 
 DEFAULT_TRIALS = 50
@@ -171,6 +171,9 @@ def _announce(study: Study, record: StudyRecord | None, url: str, trials: int,
     if seed is not None and seed != study.seed:
         print(f"hyperpilot: note: study {study.name!r} keeps its stored seed {study.seed}; "
               f"the seed {seed} given applies to new studies only", file=sys.stderr)
+    change = optimizer_change(record, study.optimizer)
+    if change is not None:
+        print(f"hyperpilot: note: {change}", file=sys.stderr)
     if finished >= trials:
         print(f"study {study.name!r} in {url} already holds {finished} finished trials "
               f"(target {trials}); nothing to run")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -544,6 +545,8 @@ def create_study(
             if given_seed is not None and int(given_seed) != record.spec["seed"]:
                 logger.warning("study %r keeps its stored seed %s (seed=%s ignored)",
                                name, record.spec["seed"], given_seed)
+            if optimizer is not None:
+                _note_other_optimizer(record, opt)
             return Study(storage=store, record=record,
                          optimizer=None if optimizer is None else opt)
     try:
@@ -596,8 +599,36 @@ def load_study(
     """
     store = get_storage(storage)
     record = store.get_study(name)
-    return Study(storage=store, record=record,
-                 optimizer=None if optimizer is None else make_optimizer(optimizer))
+    opt = None if optimizer is None else make_optimizer(optimizer)
+    if opt is not None:
+        _note_other_optimizer(record, opt)
+    return Study(storage=store, record=record, optimizer=opt)
+
+
+def optimizer_change(record: StudyRecord, optimizer: Optimizer) -> str | None:
+    """What differs between *optimizer* and the one *record* stored, as a sentence.
+
+    None when they have the same settings.
+    """
+    stored: dict[str, Any] = record.spec["optimizer"]
+    given = json.loads(json.dumps(optimizer.to_config()))  # as it would be stored
+    if given == stored:
+        return None
+    if given.get("name") != stored.get("name"):
+        change = f"{given.get('name')} instead of the stored {stored.get('name')}"
+    else:
+        keys = sorted(k for k in {*given, *stored} if given.get(k) != stored.get(k))
+        change = ", ".join(f"{k}={given.get(k)!r} (stored {stored.get(k)!r})" for k in keys)
+        change = f"{given['name']} with {change}"
+    return (f"study {record.name!r} continues with optimizer {change}; its trials so far "
+            "came from the stored settings")
+
+
+def _note_other_optimizer(record: StudyRecord, optimizer: Optimizer) -> None:
+    """Warn when a reopened study goes on with other optimizer settings than it stored."""
+    change = optimizer_change(record, optimizer)
+    if change is not None:
+        logger.warning("%s", change)
 
 
 def stored_optimizer(record: StudyRecord) -> Optimizer:
@@ -618,6 +649,6 @@ def stored_optimizer(record: StudyRecord) -> Optimizer:
         ) from None
 
 
-__all__ = ["Study", "create_study", "format_error", "load_study", "stored_optimizer",
-           "worker_id"]
+__all__ = ["Study", "create_study", "format_error", "load_study", "optimizer_change",
+           "stored_optimizer", "worker_id"]
 
