@@ -114,8 +114,9 @@ class BayesianOptimizer(Optimizer):
             else 10.
         n_trials: the planned number of trials, if known (schedules use it).
         noisy: the objective is noisy: configurations may be proposed again. (The GP
-            always learns a noise level; for deterministic objectives its prior keeps it
-            near zero, and it smooths plateaus and rugged landscapes.)
+            learns a noise level by default; for deterministic objectives its prior keeps
+            it near zero, and it smooths plateaus and rugged landscapes. To pin it, pass
+            ``surrogate=GaussianProcess(noise="deterministic")``.)
         seed: overrides the study's seed.
 
     """
