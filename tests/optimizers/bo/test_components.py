@@ -13,6 +13,7 @@ import hyperpilot as hp
 from hyperpilot.optimizers import make_optimizer
 from hyperpilot.optimizers.bo import (
     LCB,
+    SAWEI,
     AcquisitionMaximizer,
     BayesianOptimizer,
     GaussianProcess,
@@ -126,6 +127,29 @@ def test_a_reopened_study_rebuilds_its_parts_and_continues_exactly(tmp_path: Pat
     assert again.optimizer.to_config() == optimizer().to_config()
     again.optimize(objective, n_trials=5, show_progress=False)
     assert configs(again) == configs(whole)
+
+
+@pytest.mark.parametrize("acquisition", ["sawei", "ei-pi", "lcb"], ids=str)
+@pytest.mark.parametrize("as_object", [False, True])
+def test_a_stateful_acquisition_resumes_where_it_stopped(acquisition: str,
+                                                         as_object: bool) -> None:
+    """Schedules (SAWEI's weight, the EI→PI switch, LCB's β) continue after a restart."""
+    objects = {"sawei": SAWEI(), "ei-pi": {"name": "EIPISwitch", "switch_at": 0.3},
+               "lcb": LCB(beta=None)}
+
+    def optimizer() -> BayesianOptimizer:
+        return BayesianOptimizer(acquisition=objects[acquisition] if as_object
+                                 else acquisition, n_trials=16)
+
+    whole = run(optimizer(), n_trials=16)
+    split = hp.create_study(space=SPACE, storage="memory", optimizer=optimizer(), seed=4)
+    split.optimize(objective, n_trials=10, show_progress=False)
+    split.optimizer = optimizer()  # a new process: nothing kept in memory
+    split.optimize(objective, n_trials=6, show_progress=False)
+    assert configs(split) == configs(whole)
+    states = [t.meta["bo"].get("acq") for t in whole.trials if t.meta["bo"]["kind"] == "model"]
+    if acquisition == "sawei":
+        assert len({json.dumps(state, sort_keys=True) for state in states}) > 1
 
 
 def test_fixed_gp_hyperparameters_survive_the_description() -> None:
