@@ -3,7 +3,36 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from typing import Any
+
+
+def call_repr(cls: type, arguments: Mapping[str, Any]) -> str:
+    """``Name(a=1, b='x')`` with the *arguments* that differ from ``cls``'s defaults.
+
+    Reads like the constructor call that builds an equal object; arguments left at
+    their defaults are omitted so the settings a user changed stand out.
+    """
+    params = inspect.signature(cls).parameters
+    shown = []
+    for key, value in arguments.items():
+        param = params.get(key)
+        if param is not None and param.default is not param.empty \
+                and _same(value, param.default):
+            continue
+        shown.append(f"{key}={value!r}")
+    return f"{cls.__name__}({', '.join(shown)})"
+
+
+def _same(value: Any, default: Any) -> bool:
+    if value is default:
+        return True
+    if type(value) is not type(default):
+        return False
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):  # arrays and other values without a plain ==
+        return False
 
 
 class Describable:
@@ -27,5 +56,10 @@ class Describable:
         return out
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.to_config().items() if k != "name")
-        return f"{type(self).__name__}({args})"
+        # The stored arguments themselves, so a part given as an object shows as its call.
+        return call_repr(type(self), {k: getattr(self, k) for k in _init_parameters(type(self))
+                                      if hasattr(self, k)})
+
+
+def _init_parameters(cls: type) -> list[str]:
+    return [k for k in inspect.signature(cls).parameters if k != "self"]

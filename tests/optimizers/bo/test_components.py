@@ -152,6 +152,18 @@ def test_a_stateful_acquisition_resumes_where_it_stopped(acquisition: str,
         assert len({json.dumps(state, sort_keys=True) for state in states}) > 1
 
 
+def test_repr_reads_as_the_call_with_the_changed_settings() -> None:
+    optimizer = BayesianOptimizer(surrogate=GaussianProcess(noise="deterministic"),
+                                  acquisition=LCB(beta=2.0),
+                                  maximizer=AcquisitionMaximizer(n_sobol=8192), seed=3)
+    assert repr(optimizer) == (
+        "BayesianOptimizer(surrogate=GaussianProcess(noise='deterministic'), "
+        "acquisition=LCB(beta=2.0), maximizer=AcquisitionMaximizer(n_sobol=8192), seed=3)")
+    assert repr(BayesianOptimizer()) == "BayesianOptimizer()"
+    assert repr(RandomForest(n_trees=20)) == "RandomForest(n_trees=20)"
+    assert repr(BayesianOptimizer(acquisition="ei")) == "BayesianOptimizer(acquisition='ei')"
+
+
 def test_fixed_gp_hyperparameters_survive_the_description() -> None:
     gp = GaussianProcess(hyperparameters=hp.optimizers.bo.GPHyperparameters(
         lengthscales=(0.3, 0.5, 0.7), signal_variance=1.5, noise_variance=1e-4))

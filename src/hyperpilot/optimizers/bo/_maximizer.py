@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from hyperpilot._describe import call_repr
 from hyperpilot.exceptions import OptimizerError
 from hyperpilot.space._vectorized import VectorSpace, rows_in
 
@@ -140,6 +141,9 @@ class AcquisitionMaximizer:
     def to_config(self) -> dict[str, Any]:
         """Describe the settings (stored with the study)."""
         return {"name": type(self).__name__, **vars(self)}
+
+    def __repr__(self) -> str:
+        return call_repr(type(self), vars(self))
 
     # ------------------------------------------------------------------ the call
     def maximize(

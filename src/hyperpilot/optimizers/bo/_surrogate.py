@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hyperpilot._describe import call_repr
 from hyperpilot.exceptions import OptimizerError
 
 
@@ -78,6 +79,9 @@ class Surrogate(ABC):
     def to_config(self) -> dict[str, Any]:
         """Describe the surrogate (stored with the study)."""
         return {"name": type(self).__name__}
+
+    def __repr__(self) -> str:
+        return call_repr(type(self), {k: v for k, v in self.to_config().items() if k != "name"})
 
     @abstractmethod
     def _fit(self, X: np.ndarray, y: np.ndarray, cardinalities: np.ndarray) -> None:
