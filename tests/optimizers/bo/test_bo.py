@@ -246,10 +246,33 @@ def test_running_trials_are_avoided() -> None:
         study.tell(trial, sphere(trial.config))
 
 
-def test_never_repeats_an_evaluated_configuration() -> None:
-    space = hp.Space({"a": hp.Categorical(["x", "y", "z"]), "b": hp.Int(0, 3)})
-    study = hp.create_study(space=space, storage="memory", optimizer="bo", seed=0)
-    study.optimize(lambda c: float(c["b"]) + (c["a"] == "x"), n_trials=12, show_progress=False)
+SMALL = hp.Space({"a": hp.Categorical(["x", "y"]), "b": hp.Categorical([1, 2, 3]),
+                  "n": hp.Int(0, 2)})  # 18 configurations
+
+
+def small_objective(config: dict[str, Any]) -> float:
+    return float(config["b"] + config["n"]) + (config["a"] == "x")
+
+
+@pytest.mark.parametrize("optimizer", ["bo", "bo-gp", "bo-rf"])
+@pytest.mark.parametrize("seed", [0, 1, 5])
+def test_never_repeats_a_configuration_until_the_space_is_exhausted(optimizer: str,
+                                                                     seed: int) -> None:
+    # Design points and the random-forest's interleaved random draws used to repeat
+    # configurations on small discrete spaces (seeds 0, 1 and 5 did).
+    study = hp.create_study(space=SMALL, storage="memory", optimizer=optimizer, seed=seed)
+    study.optimize(small_objective, n_trials=18, show_progress=False)
+    configs = [tuple(sorted(t.config.items())) for t in study.trials]
+    assert len(set(configs)) == 18
+
+
+def test_design_points_skip_enqueued_and_prior_repeats() -> None:
+    space = hp.Space({"a": hp.Categorical(["x", "y"], prior="x", confidence="high"),
+                      "b": hp.Categorical([1, 2, 3], prior=2, confidence="high"),
+                      "n": hp.Int(0, 2)})
+    study = hp.create_study(space=space, storage="memory", optimizer="bo", seed=2)
+    study.enqueue({"a": "y", "b": 3, "n": 0})
+    study.optimize(small_objective, n_trials=12, show_progress=False)
     configs = [tuple(sorted(t.config.items())) for t in study.trials]
     assert len(set(configs)) == 12
 

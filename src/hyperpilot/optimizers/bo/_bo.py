@@ -61,6 +61,7 @@ _DESIGNS = ("sobol", "lhs")
 _GP_MAX_DIM = 30
 _GP_MAX_OBSERVATIONS = 1000
 _PAREGO_RHO = 0.05
+_REDRAWS = 64  # fresh draws tried before a design or random point may repeat one
 
 
 def _thread_limit() -> Any:
@@ -287,8 +288,9 @@ class BayesianOptimizer(Optimizer):
         if random_fraction is None:
             random_fraction = 0.0 if kind == "gp" else 0.1
         if rng.random() < random_fraction:
-            row = vspace.sample(1, rng)
-            return Proposal(vspace.to_configs(row)[0], meta={"bo": {"kind": "random"}})
+            row = self._random_row(history, vspace, rng)
+            if row is not None:
+                return Proposal(vspace.to_configs(row)[0], meta={"bo": {"kind": "random"}})
         with _thread_limit():
             return self._model_proposal(history, vspace, rng, kind, trials)
 
@@ -324,13 +326,53 @@ class BayesianOptimizer(Optimizer):
                 self._design_prior = design
             else:
                 self._design_uniform = design
-        sub = History(space=history.space, objectives=history.objectives, number=index,
-                      seed=history.seed)
-        proposal = design.ask(sub)
+        from hyperpilot.space._vectorized import rows_in
+
+        proposal = self._design_ask(design, history, index)
+        taken = self._taken(history)
+        if taken is not None:
+            # On a small discrete space design points can repeat an evaluated configuration;
+            # take the same point of the following designs instead (the run's later design
+            # points keep their places).
+            vspace = self._space(history.space)
+            step = self.initial_size(history.space)
+            for k in range(1, _REDRAWS + 1):
+                if not rows_in(vspace.from_configs([proposal.config]), taken)[0]:
+                    break
+                proposal = self._design_ask(design, history, index + k * step)
         info: dict[str, Any] = {"kind": "design", **meta}
         if history.space.has_prior:
             info["from_prior"] = from_prior
         return Proposal(proposal.config, meta={"bo": info})
+
+    @staticmethod
+    def _design_ask(design: Optimizer, history: History, index: int) -> Proposal:
+        return design.ask(History(space=history.space, objectives=history.objectives,
+                                  number=index, seed=history.seed))
+
+    def _taken(self, history: History) -> np.ndarray | None:
+        """Rows of every trial with a configuration (pending and running ones too).
+
+        ``None`` when the objective is noisy, where evaluating a configuration again is
+        worth a trial.
+        """
+        if self.noisy:
+            return None
+        trials = [t for t in history.all_trials if t.config]
+        return self._rows(self._space(history.space), trials) if trials else None
+
+    def _random_row(self, history: History, vspace: VectorSpace,
+                    rng: np.random.Generator) -> np.ndarray | None:
+        """A uniform row that no trial has yet, or ``None`` when draws keep repeating."""
+        from hyperpilot.space._vectorized import rows_in
+
+        row = vspace.sample(1, rng)
+        taken = self._taken(history)
+        if taken is None or not rows_in(row, taken)[0]:
+            return row
+        more = vspace.sample(_REDRAWS, rng)
+        fresh = more[~rows_in(more, taken)]
+        return fresh[:1] if fresh.shape[0] else None  # None: the model search picks one
 
     def _uniform_top_up(self, history: History, trials: Sequence[Trial]) -> Proposal | None:
         """A uniform design point while a rejected prior has left the design short of one.
