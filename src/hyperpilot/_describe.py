@@ -49,17 +49,13 @@ class Describable:
 
     def to_config(self) -> dict[str, Any]:
         """Describe this component: its name and constructor arguments."""
-        out: dict[str, Any] = {"name": self.config_name()}
-        for key in inspect.signature(type(self).__init__).parameters:
-            if key != "self" and hasattr(self, key):
-                out[key] = getattr(self, key)
-        return out
+        return {"name": self.config_name(), **self._arguments()}
 
     def __repr__(self) -> str:
         # The stored arguments themselves, so a part given as an object shows as its call.
-        return call_repr(type(self), {k: getattr(self, k) for k in _init_parameters(type(self))
-                                      if hasattr(self, k)})
+        return call_repr(type(self), self._arguments())
 
-
-def _init_parameters(cls: type) -> list[str]:
-    return [k for k in inspect.signature(cls).parameters if k != "self"]
+    def _arguments(self) -> dict[str, Any]:
+        """The constructor's arguments as this object stored them."""
+        return {k: getattr(self, k) for k in inspect.signature(type(self)).parameters
+                if hasattr(self, k)}

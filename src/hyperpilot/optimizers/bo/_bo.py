@@ -471,7 +471,7 @@ class BayesianOptimizer(Optimizer):
             if top_up is not None:
                 return top_up
         score, score_grad = self._score(acq, model, best, vspace, n_bo, prior_trusted)
-        exclude = None if self.noisy else np.vstack([X, X_running])
+        exclude = self._taken(history)
         order = np.argsort(y)[:5]
         if self._maximizer is None:
             self._maximizer = (AcquisitionMaximizer() if self.maximizer is None

@@ -133,7 +133,6 @@ class GaussianProcess(Surrogate):
         hyperparameters: GPHyperparameters | Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
-
         if lengthscale_prior not in ("dim_scaled", "optuna"):
             raise OptimizerError(
                 "GaussianProcess: lengthscale_prior must be 'dim_scaled' or 'optuna', "
