@@ -74,7 +74,7 @@ def _finished(url: str, name: str) -> list[hp.Trial]:
 
 def run_pool(folder: Path, k: int, total: int) -> Row:
     url = f"sqlite:///{folder / f'pool-{k}.db'}"
-    study = hp.create_study(space=SPACE, storage=url, name="pool", seed=0)
+    study = hp.create_study(space=SPACE, storage=url, name="pool", seed=0, optimizer="random")
     start = time.perf_counter()
     pool = process_pool(k)
     study.optimize(sleep_objective, n_trials=total, executor=pool, show_progress=False)
@@ -88,7 +88,7 @@ def run_dask(folder: Path, k: int, total: int) -> Row:
     from distributed import Client, LocalCluster
 
     url = f"sqlite:///{folder / f'dask-{k}.db'}"
-    study = hp.create_study(space=SPACE, storage=url, name="dask", seed=0)
+    study = hp.create_study(space=SPACE, storage=url, name="dask", seed=0, optimizer="random")
     with LocalCluster(n_workers=k, threads_per_worker=1, processes=True,
                       dashboard_address=None, silence_logs=40) as cluster, \
             Client(cluster) as client:
@@ -133,7 +133,8 @@ def run_workers(folder: Path, k: int, total: int) -> Row:
     url = f"sqlite:///{folder / f'workers-{k}.db'}"
     run_file = folder / "workers_run.py"
     run_file.write_text(textwrap.dedent(RUN_FILE.format(seconds=SECONDS)), encoding="utf-8")
-    hp.create_study(space=SPACE, storage=url, name="workers", seed=0).storage.close()
+    hp.create_study(space=SPACE, storage=url, name="workers", seed=0,
+                    optimizer="random").storage.close()
     cli = str(Path(sys.executable).with_name("hyperpilot"))
     wall = _launch([[cli, "worker", str(run_file), "--storage", url,
                      "--total-trials", str(total)]] * k)

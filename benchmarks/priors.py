@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import multiprocessing
 import os
 import sys
@@ -64,6 +65,7 @@ def run(task: Task) -> np.ndarray:
     """Regret after each evaluation (best so far minus the optimum) of one run."""
     function, dim, seed, variant, confidence, trials, options = task
     limit_threads()
+    logging.getLogger("hyperpilot").setLevel(logging.WARNING)
     problem = BBOBProblem(function, dim)
     optimum = problem.optimal_config
     rng = np.random.default_rng(seed)

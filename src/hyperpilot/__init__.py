@@ -8,18 +8,23 @@
 True
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: it would put ``annotations`` among the
+# package's public names.
 
 __version__ = "0.1.0"
 
+from hyperpilot._logging import install_console_handler as _install_console_handler
 from hyperpilot.exceptions import (
     ConfigurationError,
     DuplicateStudyError,
     HyperpilotError,
     InvalidResultError,
     MissingDependencyError,
+    NoCompleteTrialError,
     ObjectiveSpecError,
     OptimizerError,
+    ResultShapeError,
+    ResultTypeError,
     SchemaVersionError,
     SpaceError,
     StorageError,
@@ -57,6 +62,8 @@ from hyperpilot.storage import InMemoryStorage, Storage, get_storage
 from hyperpilot.study import Study, TrialPruned, create_study, load_study, run_worker
 from hyperpilot.trial import Constraint, Objective, Result, Trial, TrialState
 
+_install_console_handler()
+
 __all__ = [
     "OPTIMIZERS",
     "BayesianOptimizer",
@@ -73,6 +80,7 @@ __all__ = [
     "InvalidResultError",
     "LatinHypercubeOptimizer",
     "MissingDependencyError",
+    "NoCompleteTrialError",
     "Objective",
     "ObjectiveSpecError",
     "Optimizer",
@@ -81,6 +89,8 @@ __all__ = [
     "Proposal",
     "RandomOptimizer",
     "Result",
+    "ResultShapeError",
+    "ResultTypeError",
     "SchemaVersionError",
     "SobolOptimizer",
     "Space",

@@ -28,6 +28,17 @@ class InvalidResultError(HyperpilotError, ValueError):
     """An objective returned something that is not a valid result."""
 
 
+class ResultShapeError(InvalidResultError):
+    """A result does not fit the declared objectives: a bug in the objective, not bad luck.
+
+    A missing or unknown key, or a number where a mapping of several objectives is needed.
+    """
+
+
+class ResultTypeError(InvalidResultError, TypeError):
+    """A result value is not a number (a string, ``None``, a list...)."""
+
+
 class TrialTimeoutError(HyperpilotError, TimeoutError):
     """A trial ran past its time limit."""
 
@@ -38,6 +49,10 @@ class TrialStateError(HyperpilotError, RuntimeError):
 
 class StudyFullError(HyperpilotError, RuntimeError):
     """A trial was not added: the study already holds the number of trials asked for."""
+
+
+class DuplicateConfigurationError(HyperpilotError, ValueError):
+    """A trial was not added: asked to be unique, its configuration is already a trial's."""
 
 
 class StorageError(HyperpilotError, RuntimeError):
@@ -65,6 +80,10 @@ class StudyMismatchError(HyperpilotError, ValueError):
 
 class OptimizerError(HyperpilotError, ValueError):
     """An optimizer name or setting is invalid, or it cannot propose a configuration."""
+
+
+class NoCompleteTrialError(HyperpilotError, ValueError):
+    """A best trial was asked for, but no trial of the study has completed."""
 
 
 class TooManyFailuresError(HyperpilotError, RuntimeError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -141,9 +142,9 @@ def test_flags_override_file_settings(cli: Any, quad: Path, storage: str) -> Non
     again = cli("run", quad, "--trials", "4", "--storage", storage, "--name", "other",
                 "--seed", "12", "--no-progress")
     assert "(optimizer sobol)" in again.out  # the file's setting, as no flag overrides it
-    assert again.err == ("hyperpilot: note: study 'other' keeps its stored seed 11; "
+    assert again.err == ("hyperpilot: study 'other' keeps its stored seed 11; "
                          "the seed 12 given applies to new studies only\n"
-                         "hyperpilot: note: study 'other' continues with optimizer sobol "
+                         "hyperpilot: study 'other' continues with optimizer sobol "
                          "instead of the stored random; its trials so far came from the "
                          "stored settings\n")
 
@@ -217,7 +218,9 @@ def test_failures_and_trial_timeout_are_reported(cli: Any, tmp_path: Path,
     assert "study 'flaky': 4 trials (2 complete, 2 failed)" in result.out
     assert "hyperpilot: trial 1 failed: ValueError: bad luck" in result.err
     assert "hyperpilot: trial 2 failed: trial exceeded its time limit of 0.2 s" in result.err
-    assert "last failure (trial 2): trial exceeded its time limit of 0.2 s" in result.out
+    assert "failures: 2 trials, 2 distinct errors" in result.out
+    assert "1x  ValueError: bad luck  (trials 1)" in result.out
+    assert "1x  trial exceeded its time limit of 0.2 s  (trials 2)" in result.out
 
 
 def test_an_objective_that_always_fails_stops_with_one_line(cli: Any, tmp_path: Path,
@@ -232,8 +235,13 @@ def test_an_objective_that_always_fails_stops_with_one_line(cli: Any, tmp_path: 
     assert result.code == 1
     assert result.err.splitlines()[-1] == (
         "hyperpilot: error: the objective failed 10 times in a row, so study 'boom' stopped; "
-        "last error: RuntimeError: boom; finished trials are stored")
-    assert "Traceback" not in result.err
+        f"last error: RuntimeError: boom; its finished trials are stored in {storage}")
+    # The objective's own traceback is shown once, for the first failure, without
+    # hyperpilot's frames; every later failure gets one line.
+    assert result.err.count("Traceback") == 1
+    assert 'boom.py", line 4, in objective' in result.err
+    assert "hyperpilot/" not in result.err.split("Traceback", 1)[1]
+    assert result.err.count("hyperpilot: trial ") == 10
     assert len(_finished(storage, "boom")) == 10
 
 
@@ -253,3 +261,23 @@ def test_changed_space_is_refused_on_resume(cli: Any, tmp_path: Path, storage: s
     assert result.err.startswith("hyperpilot: error: study 'grow' exists with another space: "
                                  "hyperparameter 'x' is ")
     assert result.err.count("\n") == 1
+
+
+def test_run_with_workers(cli: Any, write: Any, tmp_path: Path, storage: str) -> None:
+    target = write(tmp_path / "pids.py", """
+        import os
+        import hyperpilot as hp
+        space = {"x": hp.Float(0.0, 1.0)}
+        def objective(config, trial):
+            trial.set_user_attr("pid", os.getpid())
+            return config["x"]
+    """)
+    result = cli("run", target, "--trials", "8", "--workers", "2", "--storage", storage,
+                 "--no-progress")
+    assert result.code == 0, result.err
+    trials = hp.load_study("pids", storage).trials
+    assert len(trials) == 8 and all(t.state == hp.TrialState.COMPLETE for t in trials)
+    pids = {t.user_attrs["pid"] for t in trials}
+    assert os.getpid() not in pids, "pool processes ran the trials, not the command"
+    bad = cli("run", target, "--workers", "0", "--storage", storage)
+    assert bad.code == 2 and "--workers: expected a number >= 1, got '0'" in bad.err

@@ -142,6 +142,62 @@ def test_a_study_whose_optimizer_cannot_be_rebuilt_is_shown_and_refuses_to_run(
     resumed = cli("run", target, "--name", "lab", "--trials", "8", "--storage", storage,
                   "--optimizer", "random", "--no-progress")
     assert resumed.code == 0, resumed.err
-    assert ("hyperpilot: note: study 'lab' continues with optimizer random instead of the "
+    assert ("hyperpilot: study 'lab' continues with optimizer random instead of the "
             "stored bo") in resumed.err
     assert len(hp.load_study("lab", storage).trials) == 8
+
+
+FLAKY = '''
+import hyperpilot as hp
+
+space = {"kernel": hp.Categorical(["rbf", "linear"]), "x": hp.Float(0.0, 1.0),
+         "gamma": hp.Float(0.001, 1.0, log=True, active_if={"kernel": "rbf"})}
+optimizer = "random"
+seed = 0
+
+
+def objective(config):
+    if config["x"] > 0.8:
+        raise MemoryError("CUDA out of memory")
+    return config["x"] + config["gamma"]
+'''
+
+
+def test_show_lists_failure_reasons_grouped_by_error(cli: Any, write: Any, tmp_path: Path,
+                                                     storage: str) -> None:
+    # Before, `studies show` gave only a count of failures.
+    target = write(tmp_path / "flaky.py", FLAKY)
+    assert cli("run", target, "--trials", "20", "--storage", storage, "--no-progress").code == 0
+    trials = hp.load_study("flaky", storage).trials
+    gamma = [t.number for t in trials if t.error and t.error.startswith("KeyError")]
+    memory = [t.number for t in trials if t.error and t.error.startswith("MemoryError")]
+    assert gamma and memory
+    out = cli("studies", "show", "flaky", "--storage", storage).out
+    groups = sorted([(len(gamma), "KeyError: 'gamma'", gamma),
+                     (len(memory), "MemoryError: CUDA out of memory", memory)],
+                    key=lambda g: (-g[0], g[2][0]))
+    start = out.splitlines().index(
+        f"failures: {len(gamma) + len(memory)} trials, 2 distinct errors")
+    for line, (count, error, numbers) in zip(out.splitlines()[start + 1:], groups,
+                                             strict=False):
+        shown = ", ".join(map(str, numbers[:8]))
+        if len(numbers) > 8:
+            shown += f", ... ({len(numbers)} in all)"
+        assert line == f"  {count:>4}x  {error}  (trials {shown})"
+
+
+def test_show_one_trial_with_its_traceback(cli: Any, write: Any, tmp_path: Path,
+                                           storage: str) -> None:
+    target = write(tmp_path / "flaky.py", FLAKY)
+    assert cli("run", target, "--trials", "12", "--storage", storage, "--no-progress").code == 0
+    failed = next(t for t in hp.load_study("flaky", storage).trials if t.error)
+    result = cli("studies", "show", "flaky", "--storage", storage, "--trial", failed.number)
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0] == f"trial {failed.number} of study 'flaky': failed"
+    assert "error:" in lines
+    assert 'flaky.py", line' in result.out and "in objective" in result.out
+    missing = cli("studies", "show", "flaky", "--storage", storage, "--trial", "99")
+    assert missing.code == 2
+    assert missing.err == ("hyperpilot: error: study 'flaky' has no trial 99 (its trials are "
+                           "numbered 0 to 11)\n")

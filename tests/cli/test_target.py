@@ -131,7 +131,7 @@ def test_yaml_reference_to_a_missing_function(cli: Any, files: Files) -> None:
      "optimizer: bo: surrogate: unknown name 'Kriging'; known: GaussianProcess, "
      "RandomForest, gp, rf, or a dotted 'module.Class' path"),
     ("objectives: {acc: up}",
-     "objective 'acc': direction must be 'minimize' or 'maximize', got 'up'"),
+     "objective 'acc': direction must be 'minimize' or 'maximize', got 'up' (or 'min' / 'max')"),
 ])
 def test_invalid_yaml_settings(cli: Any, files: Files, line: str, message: str) -> None:
     files("f.py", OBJECTIVE)

@@ -14,14 +14,14 @@ def test_worker_help(cli: Any) -> None:
     result = cli("worker", "--help")
     assert result.code == 0
     assert result.out.startswith("usage: hyperpilot worker")
-    for flag in ("--study", "--storage", "--trials", "--total-trials", "--timeout",
+    for flag in ("--study", "--storage", "--trials", "--worker-trials", "--timeout",
                  "--trial-timeout", "--isolation", "--memory-limit", "--heartbeat-interval"):
         assert flag in result.out
     assert "abandoned" in result.out
 
 
 def test_worker_creates_the_study_and_runs_its_share(cli: Any, quad: Path, storage: str) -> None:
-    result = cli("worker", quad, "--storage", storage, "--trials", "4", "--study", "shared")
+    result = cli("worker", quad, "--storage", storage, "--worker-trials", "4", "--study", "shared")
     assert result.code == 0, result.err
     lines = result.out.splitlines()
     assert re.fullmatch(r"worker .+:\d+ on study 'shared' in .+runs\.db: 4 trials", lines[0])
@@ -33,8 +33,9 @@ def test_worker_creates_the_study_and_runs_its_share(cli: Any, quad: Path, stora
 
 
 def test_worker_tops_the_study_up_to_the_total(cli: Any, quad: Path, storage: str) -> None:
-    assert cli("worker", quad, "--storage", storage, "--total-trials", "3").code == 0
-    result = cli("worker", quad, "--storage", storage, "--total-trials", "5")
+    # --trials is the study's total, as in 'hyperpilot run'; --total-trials is its old name.
+    assert cli("worker", quad, "--storage", storage, "--trials", "3").code == 0
+    result = cli("worker", quad, "--storage", storage, "--trials", "5")
     assert result.code == 0
     assert "ran 2 trials" in result.out
     result = cli("worker", quad, "--storage", storage, "--total-trials", "5")
@@ -51,7 +52,7 @@ def test_worker_isolates_trials_on_request(cli: Any, write: Any, tmp_path: Path,
             print("training", config["x"])
             return config["x"]
     ''')
-    result = cli("worker", target, "--storage", storage, "--trials", "2", "--isolation",
+    result = cli("worker", target, "--storage", storage, "--worker-trials", "2", "--isolation",
                  "process", "--memory-limit", "1GB", "--trial-timeout", "30")
     assert result.code == 0, result.err
     trials = hp.load_study("loud", storage).trials

@@ -3,7 +3,9 @@
 Four worker processes run one study to 200 trials against SQLite and against the
 PostgreSQL test server. Each worker prints how many trials it ran; together they must
 account for every stored trial, and the storage must hold exactly 200 finished trials with
-unique ids, numbers and configurations, each with the value of its configuration.
+unique ids, numbers and configurations, each with the value of its configuration. Workers
+that propose the same configuration at the same moment (``bo`` starts with the prior's mode)
+store it once: the storage refuses the repeat and the worker asks again.
 """
 
 from __future__ import annotations
@@ -171,6 +173,75 @@ def test_a_worker_killed_mid_trial_leaves_a_failed_trial_and_the_others_finish(
 
 
 # ---------------------------------------------------------------------- proposals
+BO_WORKER = '''
+import os
+import sys
+import time
+from pathlib import Path
+
+import hyperpilot as hp
+from hyperpilot.storage._sql import SQLStorage
+
+space = {"lr": hp.Float(1e-4, 1e-1, log=True, prior=1e-3, confidence="medium"),
+         "a": hp.Float(0, 1), "b": hp.Float(0, 1), "c": hp.Categorical(["p", "q", "r"])}
+
+
+def objective(config):
+    return (config["a"] - 0.3) ** 2 + config["b"] + {"p": 0.0, "q": 0.1, "r": 0.2}[config["c"]]
+
+
+directory, url = Path(sys.argv[1]), sys.argv[2]
+n_workers, total = int(sys.argv[3]), int(sys.argv[4])
+add_trial = SQLStorage.add_trial
+
+
+def add_first_trial_together(self, study_id, trial):
+    # The workers ask at the same moment: each one's first proposal waits here until
+    # every worker has made its own, so all of them propose before any is stored.
+    SQLStorage.add_trial = add_trial
+    (directory / f"proposed-{os.getpid()}").touch()
+    while len(list(directory.glob("proposed-*"))) < n_workers:
+        time.sleep(0.002)
+    return add_trial(self, study_id, trial)
+
+
+SQLStorage.add_trial = add_first_trial_together
+study = hp.create_study(space=space, optimizer="bo", storage=url, name="priors", seed=5,
+                        load_if_exists=True)
+hp.run_worker(study, objective, total_trials=total)
+'''
+
+
+def test_independent_bo_workers_never_evaluate_a_configuration_twice(
+    tmp_path: Path, workers: list[subprocess.Popen[str]]
+) -> None:
+    # bo starts with the prior's mode, the same configuration in every worker: workers
+    # that asked at the same moment each evaluated it.
+    script = tmp_path / "bo_worker.py"
+    script.write_text(BO_WORKER, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    total = 20
+    workers.extend(
+        subprocess.Popen([sys.executable, str(script), str(tmp_path), url, str(N_WORKERS),
+                          str(total)],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         stdin=subprocess.DEVNULL)
+        for _ in range(N_WORKERS)
+    )
+    outputs = _finish(workers)
+    assert all(p.returncode == 0 for p in workers), outputs
+    study = hp.load_study("priors", url)
+    trials = study.trials
+    study.storage.close()
+    assert len(trials) == total
+    assert all(t.state == TrialState.COMPLETE for t in trials), [t.error for t in trials]
+    assert len({t.worker for t in trials}) == N_WORKERS
+    configs = [tuple(sorted(t.config.items())) for t in trials]
+    repeated = {c for c in configs if configs.count(c) > 1}
+    assert not repeated, f"configurations evaluated more than once: {repeated}"
+    assert sum(t.config == study.space.default_config() for t in trials) == 1
+
+
 def test_independent_workers_never_propose_the_same_configuration(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'w.db'}"
     base = hp.create_study(space={"x": hp.Float(0, 1)}, storage=url, seed=3, name="w",
@@ -186,6 +257,69 @@ def test_independent_workers_never_propose_the_same_configuration(tmp_path: Path
     first, second = one.ask(), two.ask()
     assert first.config != second.config
     assert (first.number, second.number) == (0, 1)
+
+
+class _Scripted(hp.Optimizer):
+    """Proposes ``x = 0.5`` for the numbers in *repeat*, ``x = number / 100`` otherwise."""
+
+    name = "scripted"
+
+    def __init__(self, *, repeat: tuple[int, ...] = (0,), noisy: bool = False) -> None:
+        self.repeat = repeat
+        self.noisy = noisy
+        self.asked: list[int] = []
+
+    @property
+    def wants_repeats(self) -> bool:
+        return self.noisy
+
+    def _ask(self, history: hp.History) -> hp.Proposal:
+        self.asked.append(history.number)
+        number = history.number
+        return hp.Proposal({"x": 0.5 if number in self.repeat else number / 100})
+
+
+def _two_handles(optimizer: hp.Optimizer, *, independent: bool = True) -> tuple[hp.Study,
+                                                                                 hp.Study]:
+    """One study and a handle that proposed before the first trial was stored."""
+    first = hp.create_study(space={"x": hp.Float(0, 1)}, storage="memory", seed=0,
+                            optimizer="random")
+    second = hp.Study(storage=first.storage, record=first.record, optimizer=optimizer,
+                      independent=independent)
+    assert second.history().number == 0  # both ask for trial 0 ...
+    first.enqueue({"x": 0.5})
+    first.ask()  # ... and the first stores it
+    return first, second
+
+
+def test_an_independent_worker_asks_again_when_its_proposal_is_taken() -> None:
+    optimizer = _Scripted()
+    _, second = _two_handles(optimizer)
+    trial = second.ask()
+    assert (trial.number, trial.config) == (1, {"x": 0.01})
+    assert optimizer.asked == [0, 1], "asked again with the numbering of the storage"
+    assert second.ask().number == 2
+
+
+@pytest.mark.parametrize(("noisy", "independent"), [(True, True), (False, False)])
+def test_a_repeat_is_stored_when_the_optimizer_wants_it_or_one_process_asks(
+        noisy: bool, independent: bool) -> None:
+    optimizer = _Scripted(noisy=noisy)
+    _, second = _two_handles(optimizer, independent=independent)
+    assert second.ask().config == {"x": 0.5}
+    assert optimizer.asked == [0]
+
+
+def test_an_independent_worker_stores_a_repeat_after_ten_refusals_and_says_why(
+        caplog: pytest.LogCaptureFixture) -> None:
+    optimizer = _Scripted(repeat=tuple(range(20)))
+    _, second = _two_handles(optimizer)
+    with caplog.at_level("WARNING", logger="hyperpilot"):
+        trial = second.ask()
+    assert trial.config == {"x": 0.5}
+    assert len(optimizer.asked) == 11, "ten refusals, then stored without the check"
+    (record,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert "10 proposals in a row repeated configurations" in record.getMessage()
 
 
 def test_a_single_process_stays_reproducible_and_resumes_the_sequence(tmp_path: Path) -> None:

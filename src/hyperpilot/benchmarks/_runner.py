@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 import multiprocessing
 import os
 import sys
@@ -170,6 +171,9 @@ def limit_threads() -> None:
 def execute(task: Task) -> dict[str, Any]:
     """Carry out *task* and return its record; never raises for a failing run."""
     limit_threads()
+    # Thousands of runs: where each study lives and how each run went is the runner's
+    # account to give; failures still show.
+    logging.getLogger("hyperpilot").setLevel(logging.WARNING)
     if isinstance(task, ReferenceTask):
         return reference_record(task.problem, task.n_samples)
     try:

@@ -6,16 +6,19 @@ import argparse
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
-
-import sqlalchemy as sa
 
 from hyperpilot.exceptions import HyperpilotError, StorageError
 from hyperpilot.space._params import Hyperparameter
 from hyperpilot.space._space import Space
 from hyperpilot.storage._base import Storage
-from hyperpilot.storage._url import default_storage_url, get_storage
+from hyperpilot.storage._url import (
+    default_storage_url,
+    display_url,
+    get_storage,
+    sqlite_file,
+)
+from hyperpilot.study._failures import failure_groups, numbers_text
 from hyperpilot.study._study import Study
 from hyperpilot.trial._trial import Trial, TrialState
 
@@ -72,29 +75,6 @@ def storage_url(given: str | None) -> str:
     return given if given else default_storage_url()
 
 
-def _sqlite_file(url: str) -> Path | None:
-    """The file of an SQLite URL (or bare ``.db`` path), else ``None``."""
-    if "://" not in url:
-        return Path(url) if url.endswith((".db", ".sqlite", ".sqlite3")) else None
-    try:
-        parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
-        return None
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database)
-
-
-def display_url(url: str) -> str:
-    """*url* with any password replaced by ``***``, for printing."""
-    if "://" not in url or "@" not in url:
-        return url
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return url
-
-
 def open_storage(url: str) -> Storage:
     """Open (or create) the storage at *url*.
 
@@ -116,8 +96,13 @@ def open_existing_storage(given: str | None) -> Storage:
 
     """
     url = storage_url(given)
-    path = _sqlite_file(url)
-    if path is not None and not path.exists():
+    path = sqlite_file(url)
+    try:
+        missing = path is not None and not path.exists()
+    except (OSError, ValueError) as exc:  # a name too long for the file system
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else one_line(exc)
+        raise StorageError(f"cannot open storage {display_url(url)}: {reason}") from None
+    if missing:
         raise StorageError(
             f"no storage at {url}: the file {str(path)!r} does not exist "
             "(pass --storage, or set HYPERPILOT_STORAGE)"
@@ -238,10 +223,14 @@ def objectives_text(study: Study) -> str:
 
 
 def ranked(study: Study, trials: Sequence[Trial]) -> list[Trial]:
-    """Complete trials best first: feasible before infeasible, then by the first objective."""
+    """Complete trials best first: feasible before infeasible, then by the first objective.
+
+    A trial without a value for the first objective (a damaged storage) cannot be ranked
+    and is left out.
+    """
     first = study.objectives[0]
     return sorted(
-        (t for t in trials if t.state == TrialState.COMPLETE and t.values),
+        (t for t in trials if t.state == TrialState.COMPLETE and first.name in (t.values or {})),
         key=lambda t: (study.violation(t), first.sign * (t.values or {})[first.name], t.number),
     )
 
@@ -265,6 +254,21 @@ def trial_rows(study: Study, trials: Sequence[Trial], *, front: set[int] | None 
     return headers, rows
 
 
+def failure_lines(trials: Sequence[Trial], *, limit: int = 10) -> list[str]:
+    """The failed trials grouped by error, most frequent first: a head line, then groups."""
+    groups = failure_groups(trials)
+    if not groups:
+        return []
+    failed = sum(g.count for g in groups)
+    lines = [f"failures: {failed} trial{'s' if failed != 1 else ''}, "
+             f"{len(groups)} distinct error{'s' if len(groups) != 1 else ''}"]
+    for group in groups[:limit]:
+        lines.append(f"  {group.count:>4}x  {group.error}  (trials {numbers_text(group.numbers)})")
+    if len(groups) > limit:
+        lines.append(f"  ... and {len(groups) - limit} more")
+    return lines
+
+
 def best_lines(study: Study, trials: Sequence[Trial], *, front_rows: int = 5) -> list[str]:
     """The best trial and its configuration, or the Pareto front's size and first rows.
 
@@ -272,11 +276,8 @@ def best_lines(study: Study, trials: Sequence[Trial], *, front_rows: int = 5) ->
     """
     complete = ranked(study, trials)
     if not complete:
-        failed = [t for t in trials if t.state == TrialState.FAILED and t.error]
-        if failed:
-            first_line = (failed[-1].error or "").splitlines()[0]
-            return [f"no trial completed; last error (trial {failed[-1].number}): {first_line}"]
-        return ["no trial completed yet"]
+        failures = failure_lines(trials)
+        return ["no trial completed", *failures] if failures else ["no trial completed yet"]
     if len(study.objectives) == 1:
         best = complete[0]
         objective = study.objectives[0]

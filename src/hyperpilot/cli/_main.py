@@ -13,6 +13,7 @@ import sys
 from typing import NoReturn
 
 from hyperpilot import __version__
+from hyperpilot._logging import console_only
 from hyperpilot.cli import _bench, _run, _studies, _worker
 from hyperpilot.cli._common import (
     EXIT_INTERRUPTED,
@@ -76,19 +77,25 @@ def main(argv: list[str] | None = None) -> int:
     Returns the exit code; ``--help`` and ``--version`` print and return 0.
     """
     parser = build_parser()
+    args: argparse.Namespace | None = None
     try:
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help, --version
             return exc.code if isinstance(exc.code, int) else 0
-        return int(args.handler(args))
+        with console_only():
+            return int(args.handler(args))
     except UsageError as exc:
         return _fail(one_line(exc), EXIT_USAGE)
     except HyperpilotError as exc:
         return _fail(one_line(exc), EXIT_RUNTIME)
     except KeyboardInterrupt:
-        print("\nhyperpilot: interrupted; finished trials are stored, run the same command "
-              "again to resume", file=sys.stderr)
+        if getattr(args, "storage", None) in ("memory", ":memory:", "memory://"):
+            print("\nhyperpilot: interrupted; the study was in memory and is gone",
+                  file=sys.stderr)
+        else:
+            print("\nhyperpilot: interrupted; finished trials are stored, run the same "
+                  "command again to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (``... | head``): stop quietly, and keep Python from

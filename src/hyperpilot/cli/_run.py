@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 from typing import Any
 
 from hyperpilot.cli._common import (
@@ -12,7 +11,7 @@ from hyperpilot.cli._common import (
     add_storage_argument,
     best_lines,
     counts_text,
-    display_url,
+    failure_lines,
     open_storage,
     seconds,
     storage_url,
@@ -23,13 +22,17 @@ from hyperpilot.exceptions import StudyNotFoundError
 from hyperpilot.optimizers._base import Optimizer
 from hyperpilot.optimizers._registry import OPTIMIZERS, make_optimizer
 from hyperpilot.storage._base import Storage, StudyRecord
-from hyperpilot.study._study import Study, create_study, optimizer_change, stored_optimizer
-from hyperpilot.trial._trial import Trial, TrialState
+from hyperpilot.storage._url import display_url
+from hyperpilot.study._study import (
+    DEFAULT_OPTIMIZER,
+    Study,
+    create_study,
+    stored_optimizer,
+)
+from hyperpilot.trial._trial import TrialState
 
 DEFAULT_TRIALS = 50
 """How many finished trials a study is run to when neither the file nor a flag says."""
-
-_SHOWN_FAILURES = 3
 
 DESCRIPTION = """\
 Run a study described by TARGET, a Python file or a YAML file, and print the best
@@ -54,6 +57,7 @@ examples:
   hyperpilot run examples/tune_svm.py
   hyperpilot run examples/tune_svm.yaml --trials 100 --storage sqlite:///runs.db
   hyperpilot run train.py --name lr-sweep --optimizer sobol --timeout 3600
+  hyperpilot run train.py --trials 200 --workers 4
 """
 
 _COUNT = whole_number(0)
@@ -83,7 +87,12 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--optimizer", metavar="NAME",
         help=f"one of: {', '.join(sorted(OPTIMIZERS))} (default: the file's, else the stored "
-             "study's, else random)",
+             f"study's, else {DEFAULT_OPTIMIZER})",
+    )
+    parser.add_argument(
+        "--workers", type=whole_number(1), metavar="N",
+        help="run N trials at once in worker processes on this machine (default: 1); "
+             "for workers on several machines see 'hyperpilot worker'",
     )
     add_storage_argument(parser)
     parser.add_argument("--name", metavar="NAME",
@@ -94,25 +103,6 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--new", action="store_true",
                         help="fail if the study already exists instead of resuming it")
     parser.set_defaults(handler=run_command)
-
-
-class _FailureReporter:
-    """Print the first few failed trials' errors as they happen (through tqdm.write)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, study: Study, trial: Trial) -> None:
-        if trial.state != TrialState.FAILED:
-            return
-        self.count += 1
-        if self.count > _SHOWN_FAILURES:
-            return
-        from tqdm import tqdm
-
-        reason = (trial.error or "no reason given").splitlines()[0]
-        more = "; further failures are counted at the end" if self.count == _SHOWN_FAILURES else ""
-        tqdm.write(f"hyperpilot: trial {trial.number} failed: {reason}{more}", file=sys.stderr)
 
 
 def _existing(storage: Storage, name: str) -> StudyRecord | None:
@@ -143,18 +133,17 @@ def run_command(args: argparse.Namespace) -> int:
             "or choose another --name"
         )
     if optimizer is None:
-        optimizer = stored_optimizer(record) if record else make_optimizer("random")
+        optimizer = stored_optimizer(record) if record else make_optimizer(DEFAULT_OPTIMIZER)
     study = create_study(
         space=spec.space, objectives=spec.objectives or "minimize",
         constraints=spec.constraints, optimizer=optimizer, storage=storage, name=name,
         seed=seed, load_if_exists=True,
     )
     _announce(study, record, display_url(url), trials, seed, timeout)
-    reporter = _FailureReporter()
     with search_path(spec.paths):
         study.optimize(spec.objective, total_trials=trials, timeout=timeout,
                        trial_timeout=trial_timeout, show_progress=not args.no_progress,
-                       callbacks=[reporter])
+                       n_workers=args.workers)
     _report(study, display_url(url))
     return 0
 
@@ -168,12 +157,6 @@ def _announce(study: Study, record: StudyRecord | None, url: str, trials: int,
         print(f"running {trials} trials{limit}")
         return
     finished = sum(1 for t in study.get_trials() if t.state.is_finished)
-    if seed is not None and seed != study.seed:
-        print(f"hyperpilot: note: study {study.name!r} keeps its stored seed {study.seed}; "
-              f"the seed {seed} given applies to new studies only", file=sys.stderr)
-    change = optimizer_change(record, study.optimizer)
-    if change is not None:
-        print(f"hyperpilot: note: {change}", file=sys.stderr)
     if finished >= trials:
         print(f"study {study.name!r} in {url} already holds {finished} finished trials "
               f"(target {trials}); nothing to run")
@@ -191,10 +174,9 @@ def _report(study: Study, url: str) -> None:
     print(f"study {study.name!r}: {sum(counts.values())} trials ({counts_text(counts)})")
     for line in best_lines(study, trials):
         print(line)
-    failed = [t for t in trials if t.state == TrialState.FAILED and t.error]
-    if failed and counts[TrialState.COMPLETE]:
-        reason = (failed[-1].error or "").splitlines()[0]
-        print(f"last failure (trial {failed[-1].number}): {reason}")
+    if counts[TrialState.COMPLETE]:
+        for line in failure_lines(trials, limit=3):
+            print(line)
     if url in ("memory", ":memory:", "memory://"):
         print("the study was kept in memory and is gone; pass --storage sqlite:///FILE to keep it")
         return

@@ -14,8 +14,9 @@ from hyperpilot.cli._common import (
     UsageError,
     add_storage_argument,
     best_lines,
+    config_lines,
     counts_text,
-    display_url,
+    failure_lines,
     fmt,
     fmt_time,
     objectives_text,
@@ -28,6 +29,7 @@ from hyperpilot.cli._common import (
 )
 from hyperpilot.optimizers._random import RandomOptimizer
 from hyperpilot.storage._base import Storage, StudyRecord
+from hyperpilot.storage._url import display_url
 from hyperpilot.study._study import Study
 from hyperpilot.trial._trial import Trial, TrialState
 
@@ -60,6 +62,9 @@ def add_parser(subparsers: Any) -> None:
     add_storage_argument(show)
     show.add_argument("--top", type=int, default=10, metavar="K",
                       help="how many of the best trials to list (default: %(default)s)")
+    show.add_argument("--trial", type=int, metavar="N",
+                      help="show trial number N in full instead: configuration, values, "
+                           "timings, and the whole error with its traceback")
     show.set_defaults(handler=show_command)
 
     export = commands.add_parser(
@@ -134,6 +139,9 @@ def show_command(args: argparse.Namespace) -> int:
     study = _open(storage, storage.get_study(args.name))
     spec = study.record.spec
     trials = study.get_trials()
+    if args.trial is not None:
+        print("\n".join(_trial_lines(study, trials, args.trial)))
+        return 0
     counts = {state: 0 for state in TrialState}
     for trial in trials:
         counts[trial.state] += 1
@@ -154,6 +162,8 @@ def show_command(args: argparse.Namespace) -> int:
         "",
         *best_lines(study, trials, front_rows=0),
     ]
+    if counts[TrialState.COMPLETE] and counts[TrialState.FAILED]:
+        lines += ["", *failure_lines(trials)]
     complete = ranked(study, trials)
     if complete:
         top = complete[:args.top]
@@ -167,6 +177,41 @@ def show_command(args: argparse.Namespace) -> int:
                   f"({order}by {study.objectives[0].name}):", table(headers, rows)]
     print("\n".join(lines))
     return 0
+
+
+def _trial_lines(study: Study, trials: list[Trial], number: int) -> list[str]:
+    """One trial in full: state, values, configuration, timings, meta and error."""
+    found = [t for t in trials if t.number == number]
+    if not found:
+        raise UsageError(f"study {study.name!r} has no trial {number} "
+                         f"(its trials are numbered 0 to {len(trials) - 1})")
+    trial = found[0]
+    lines = [f"trial {trial.number} of study {study.name!r}: {trial.state.value}"]
+    for objective in study.objectives:
+        value = (trial.values or {}).get(objective.name)
+        lines.append(f"  {objective.name:<12} {fmt(value)} ({objective.direction})")
+    for constraint in study.constraints:
+        value = (trial.constraints or {}).get(constraint.name)
+        lines.append(f"  {constraint.name:<12} {fmt(value)} (at most {fmt(constraint.upper)})")
+    lines += ["configuration:", *config_lines(trial, "  ")]
+    details: list[tuple[str, Any]] = [("budget", trial.budget), ("seed", trial.seed),
+                                      ("instance", trial.instance), ("worker", trial.worker)]
+    for label, detail in details:
+        if detail is not None:
+            lines.append(f"{label:<9} {fmt(detail)}")
+    lines.append(f"started  {fmt_time(trial.started_at)}; "
+                 f"took {fmt(trial.duration)} s" if trial.duration is not None
+                 else f"started  {fmt_time(trial.started_at)}")
+    attrs = trial.meta.get("user_attrs")
+    if isinstance(attrs, dict) and attrs:
+        lines += ["user attributes:", *(f"  {k} = {v!r}" for k, v in attrs.items())]
+    if trial.error:
+        lines += ["error:", *("  " + line for line in trial.error.splitlines())]
+    for stream in ("stdout", "stderr"):
+        text = trial.meta.get(stream)
+        if isinstance(text, str) and text.strip():
+            lines += [f"{stream}:", *("  " + line for line in text.rstrip().splitlines())]
+    return lines
 
 
 def _trial_json(trial: Trial) -> dict[str, Any]:

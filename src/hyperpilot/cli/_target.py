@@ -19,6 +19,7 @@ import functools
 import importlib
 import importlib.util
 import re
+import reprlib
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -84,9 +85,13 @@ def load_target(path: str | Path) -> RunSpec:
 
     """
     path = Path(path)
-    if not path.exists():
+    try:
+        exists, is_file = path.exists(), path.is_file()
+    except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL byte
+        raise UsageError(f"cannot use the file {shown(str(path))}: {_reason(exc)}") from None
+    if not exists:
         raise UsageError(f"no such file: {str(path)!r}")
-    if not path.is_file():
+    if not is_file:
         raise UsageError(f"{str(path)!r} is not a file; give a .py or .yaml file")
     suffix = path.suffix.lower()
     if suffix == ".py":
@@ -210,8 +215,20 @@ def _loader() -> Any:
     return Loader
 
 
+MAX_YAML_DEPTH = 50
+"""How deeply a run file's values may nest (a space with conditions needs about six)."""
+
+MAX_YAML_VALUES = 100_000
+"""How many values a run file may hold, each use of an alias counted anew."""
+
+
 def read_yaml(path: Path) -> Any:
-    """Parse a YAML file; a syntax error becomes one line naming the line and column."""
+    """Parse a YAML file; a syntax error becomes one line naming the line and column.
+
+    Documents nested more deeply than :data:`MAX_YAML_DEPTH` (an alias that contains
+    itself nests without end) or holding more than :data:`MAX_YAML_VALUES` values once
+    aliases are expanded are refused, so that no later step recurses or prints without end.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -219,12 +236,49 @@ def read_yaml(path: Path) -> Any:
     import yaml
 
     try:
-        return yaml.load(text, Loader=_loader())
+        data = yaml.load(text, Loader=_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or one_line(exc)
         raise UsageError(f"{path}{where}: invalid YAML: {problem}") from None
+    except RecursionError:  # the parser recurses once per level of nesting
+        raise UsageError(f"{path}: the YAML nests more than {MAX_YAML_DEPTH} levels deep") from None
+    _check_size(data, path)
+    return data
+
+
+def _check_size(data: Any, path: Path) -> None:
+    """Raise UsageError if *data* nests too deeply or holds too many values."""
+    count = 0
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        count += 1
+        if depth > MAX_YAML_DEPTH:
+            raise UsageError(
+                f"{path}: the YAML nests more than {MAX_YAML_DEPTH} levels deep "
+                "(or an alias refers to itself)"
+            )
+        if count > MAX_YAML_VALUES:
+            raise UsageError(
+                f"{path}: the YAML holds more than {MAX_YAML_VALUES} values once its "
+                "aliases are expanded"
+            )
+        if isinstance(value, Mapping):
+            stack.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, (list, tuple, set)):
+            stack.extend((item, depth + 1) for item in value)
+
+
+def shown(value: Any) -> str:
+    """A short ``repr`` of *value* for a message: long strings and containers abridged."""
+    return _REPR.repr(value)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 60, 60
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 6
 
 
 def _load_yaml(path: Path) -> RunSpec:
@@ -242,7 +296,7 @@ def _load_yaml(path: Path) -> RunSpec:
             close = difflib.get_close_matches(str(key), YAML_KEYS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise UsageError(
-                f"{source}: unknown key {key!r}{hint}; known keys: {', '.join(YAML_KEYS)}"
+                f"{source}: unknown key {shown(key)}{hint}; known keys: {', '.join(YAML_KEYS)}"
             )
     for key in ("objective", "space"):
         if key not in data:
@@ -264,16 +318,27 @@ def _resolve(ref: Any, base: Path, key: str, source: str,
     if not isinstance(ref, str) or ":" not in ref or ref.endswith(":"):
         raise UsageError(
             f"{source}: {key} must be 'path/to/file.py:name' or 'package.module:name', "
-            f"got {ref!r}"
+            f"got {shown(ref)}"
         )
     where, _, attr = ref.rpartition(":")
     if where.endswith(".py") or "/" in where or "\\" in where:
-        file = (base / where).resolve()
-        if not file.is_file():
+        try:
+            file = (base / where).resolve()
+            found = file.is_file()
+        except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+            raise UsageError(
+                f"{source}: {key}: cannot use the file {shown(where)}: {_reason(exc)}"
+            ) from None
+        if not found:
             raise UsageError(f"{source}: {key}: no such file {str(base / where)!r}")
         if file not in modules:
             modules[file] = import_file(file)
         module = modules[file]
+    elif not all(part.isidentifier() for part in where.split(".")):
+        raise UsageError(
+            f"{source}: {key}: {shown(where)} is neither a file (ending in .py) nor a module "
+            "name (package.module)"
+        )
     else:
         try:
             with search_path([base]):
@@ -288,6 +353,11 @@ def _resolve(ref: Any, base: Path, key: str, source: str,
     if not hasattr(module, attr):
         raise UsageError(f"{source}: {key}: {where} defines no {attr!r}{_candidates(module, key)}")
     return getattr(module, attr)
+
+
+def _reason(exc: OSError | ValueError) -> str:
+    """Why a path cannot be used, without the path (which the message shows abridged)."""
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else one_line(exc)
 
 
 def _candidates(module: ModuleType, key: str) -> str:
@@ -318,7 +388,7 @@ def as_space(value: Any, where: str) -> Space:
         else:
             raise UsageError(
                 f"{where}: space must be an hp.Space or a mapping of names to "
-                f"hyperparameters, got {type(value).__name__} {value!r:.60}"
+                f"hyperparameters, got {type(value).__name__} {shown(value)}"
             )
     except HyperpilotError as exc:
         if isinstance(exc, UsageError):
@@ -339,19 +409,21 @@ def as_optimizer(value: Any, where: str) -> Optimizer:
 
 def _int(value: Any, key: str, where: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise UsageError(f"{where}: {key} must be an integer >= {minimum}, got {value!r}")
+        raise UsageError(f"{where}: {key} must be an integer >= {minimum}, got {shown(value)}")
     return value
 
 
 def _seconds(value: Any, key: str, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise UsageError(f"{where}: {key} must be a positive number of seconds, got {value!r}")
+        raise UsageError(
+            f"{where}: {key} must be a positive number of seconds, got {shown(value)}"
+        )
     return float(value)
 
 
 def _text(value: Any, key: str, where: str) -> str:
     if not isinstance(value, str) or not value:
-        raise UsageError(f"{where}: {key} must be a non-empty string, got {value!r}")
+        raise UsageError(f"{where}: {key} must be a non-empty string, got {shown(value)}")
     return value
 
 
@@ -371,7 +443,7 @@ def _spec(*, source: Path, where: str, objective: Any, space: Any,
                 isinstance(raw, (list, tuple)) and all(isinstance(c, Constraint) for c in raw)
             ):
                 raise UsageError(
-                    f"{where}: constraints must map names to upper bounds, got {raw!r:.60}"
+                    f"{where}: constraints must map names to upper bounds, got {shown(raw)}"
                 )
             constraints = parse_constraints(raw)
     except HyperpilotError as exc:

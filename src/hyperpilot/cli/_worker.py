@@ -10,7 +10,6 @@ from hyperpilot.cli._common import (
     UsageError,
     add_storage_argument,
     counts_text,
-    display_url,
     open_storage,
     seconds,
     storage_url,
@@ -22,7 +21,8 @@ from hyperpilot.exceptions import HyperpilotError
 from hyperpilot.execution._heartbeat import DEFAULT_INTERVAL
 from hyperpilot.execution._limits import parse_memory
 from hyperpilot.optimizers._registry import OPTIMIZERS
-from hyperpilot.study._study import Study, create_study, worker_id
+from hyperpilot.storage._url import display_url
+from hyperpilot.study._study import DEFAULT_OPTIMIZER, Study, create_study, worker_id
 from hyperpilot.study._worker import run_worker
 from hyperpilot.trial._trial import Trial, TrialState
 
@@ -30,7 +30,7 @@ DESCRIPTION = """\
 Work on a study together with other workers that share its storage. Start the same
 command N times, on one machine (SQLite storage) or on many (PostgreSQL storage, e.g. as
 a SLURM job array); the workers cooperate through the storage alone: no trial runs twice,
-no result is lost, and with --total-trials the study ends with exactly that many trials.
+no result is lost, and with --trials the study ends with exactly that many trials.
 
 TARGET is the run file of 'hyperpilot run' (a .py or .yaml file): it gives the objective,
 and the space to create the study with if it does not exist yet.
@@ -44,9 +44,9 @@ otherwise.
 
 EPILOG = """\
 examples:
-  hyperpilot worker train.py --storage sqlite:///runs.db --total-trials 200 &  # 4 times
+  hyperpilot worker train.py --storage sqlite:///runs.db --trials 200 &  # 4 times
   hyperpilot worker train.py --study svm --storage postgresql://user:pw@db/hpo \\
-      --total-trials 1000 --isolation process --trial-timeout 600 --memory-limit 4GB
+      --trials 1000 --isolation process --trial-timeout 600 --memory-limit 4GB
 """
 
 _COUNT = whole_number(0)
@@ -75,13 +75,14 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--study", metavar="NAME",
                         help="the study's name (default: the file's setting, else its stem)")
     add_storage_argument(parser)
-    parser.add_argument("--trials", type=_COUNT, metavar="N",
-                        help="run at most N trials in this worker")
     parser.add_argument(
-        "--total-trials", type=_COUNT, metavar="N",
-        help="stop once the study holds N trials, counting every worker's (default: the "
-             f"file's setting, else {DEFAULT_TRIALS}, unless --trials is given)",
+        "--trials", "--total-trials", dest="trials", type=_COUNT, metavar="N",
+        help="stop once the study holds N trials, counting every worker's, as in "
+             f"'hyperpilot run' (default: the file's setting, else {DEFAULT_TRIALS}, unless "
+             "--worker-trials is given)",
     )
+    parser.add_argument("--worker-trials", type=_COUNT, metavar="N",
+                        help="run at most N trials in this worker")
     parser.add_argument("--timeout", type=seconds, metavar="S",
                         help="start no new trial after S seconds")
     parser.add_argument("--trial-timeout", type=seconds, metavar="S",
@@ -98,7 +99,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--optimizer", metavar="NAME",
         help=f"for a new study: one of {', '.join(sorted(OPTIMIZERS))} (default: the file's, "
-             "else the stored study's, else random)",
+             f"else the stored study's, else {DEFAULT_OPTIMIZER})",
     )
     parser.add_argument("--seed", type=_COUNT, metavar="N", help="seed of a new study")
     parser.add_argument("--progress", action="store_true", help="draw a progress bar")
@@ -123,8 +124,8 @@ def worker_command(args: argparse.Namespace) -> int:
     if url in ("memory", ":memory:", "memory://"):
         raise UsageError("workers share a study through its storage; an in-memory storage "
                          "cannot be shared: pass --storage sqlite:///FILE or postgresql://...")
-    total = args.total_trials
-    if total is None and args.trials is None:
+    total = args.trials
+    if total is None and args.worker_trials is None:
         total = spec.trials if spec.trials is not None else DEFAULT_TRIALS
     optimizer = as_optimizer(args.optimizer, "--optimizer") if args.optimizer else spec.optimizer
     seed = args.seed if args.seed is not None else spec.seed
@@ -133,14 +134,14 @@ def worker_command(args: argparse.Namespace) -> int:
         constraints=spec.constraints, optimizer=optimizer, storage=open_storage(url),
         name=name, seed=seed, load_if_exists=True,
     )
-    limits = [f"{args.trials} trials" if args.trials is not None else "",
+    limits = [f"{args.worker_trials} trials" if args.worker_trials is not None else "",
               f"until the study holds {total}" if total is not None else ""]
     print(f"worker {worker_id()} on study {name!r} in {display_url(url)}: "
           f"{' or '.join(x for x in limits if x)}", flush=True)
     tally = _Tally()
     with search_path(spec.paths):
         run_worker(
-            study, spec.objective, n_trials=args.trials, total_trials=total,
+            study, spec.objective, n_trials=args.worker_trials, total_trials=total,
             timeout=args.timeout,
             trial_timeout=args.trial_timeout if args.trial_timeout else spec.trial_timeout,
             isolation=args.isolation, memory_limit=args.memory_limit,

@@ -15,22 +15,35 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hyperpilot.exceptions import OptimizerError, TrialTimeoutError
 from hyperpilot.execution._isolation import CallOutcome, Isolation, exit_reason, run_isolated
 from hyperpilot.execution._limits import can_time_limit, time_limit
-from hyperpilot.trial._trial import TrialState
+from hyperpilot.trial._trial import USER_ATTRS, TrialState
 
 
 class TrialPruned(Exception):
     """Raise inside an objective to stop the trial early and record it as pruned."""
 
 
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
+
+
 def format_error(exc: BaseException) -> str:
-    """One line naming the exception, then its traceback (what failed trials store)."""
+    """One line naming the exception, then its traceback (what failed trials store).
+
+    The traceback starts at the user's code: the frames of hyperpilot that called the
+    objective are left out (all of them are kept when the error arose in hyperpilot).
+    """
     head = f"{type(exc).__name__}: {exc}".strip()
-    return head + "\n" + "".join(traceback.format_exception(exc)).rstrip()
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        tb = tb.tb_next
+    if tb is None:
+        tb = exc.__traceback__
+    return head + "\n" + "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
 
 
 def dump_objective(objective: Callable[..., Any]) -> bytes:
@@ -90,14 +103,21 @@ def run_in_process(objective: Callable[..., Any], config: dict[str, Any],
         with time_limit(timeout):
             result = objective(dict(config), **kwargs)
     except TrialPruned as exc:
-        return CallOutcome(TrialState.PRUNED, error=str(exc) or None)
+        return CallOutcome(TrialState.PRUNED, error=str(exc) or None, meta=_attrs(kwargs))
     except TrialTimeoutError as exc:
-        return CallOutcome(TrialState.FAILED, error=str(exc))
+        return CallOutcome(TrialState.FAILED, error=str(exc), meta=_attrs(kwargs))
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:
-        return CallOutcome(TrialState.FAILED, error=format_error(exc))
-    return CallOutcome(TrialState.COMPLETE, result=result)
+        return CallOutcome(TrialState.FAILED, error=format_error(exc), meta=_attrs(kwargs))
+    return CallOutcome(TrialState.COMPLETE, result=result, meta=_attrs(kwargs))
+
+
+def _attrs(kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The user attributes the objective set on its ``trial`` argument, as outcome meta."""
+    trial = kwargs.get("trial")
+    attrs = getattr(trial, "meta", {}).get(USER_ATTRS) if trial is not None else None
+    return {USER_ATTRS: dict(attrs)} if isinstance(attrs, dict) and attrs else None
 
 
 def evaluate(call: TrialCall, cancel: threading.Event | None = None) -> CallOutcome:

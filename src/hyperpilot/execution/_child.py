@@ -3,10 +3,11 @@
 ``python -u _child.py FD``: the parent writes one pickle to standard input, a dict with
 ``sys_path``, ``objective`` (cloudpickle bytes), ``args`` (the pickled ``(config, kwargs)``)
 and ``memory_limit`` (bytes or ``None``). The child runs the objective and writes one
-pickle to the file descriptor FD: ``(kind, payload, peak_rss)`` with kind ``ok`` (payload:
-the result), ``error`` (the error text), ``pruned`` (the message), ``memory`` (the error
-text of a MemoryError) or ``exit`` (the ``sys.exit`` code). A child that dies writes
-nothing there; the parent then reads its exit status. Standard output and error stay the
+pickle to the file descriptor FD: ``(kind, payload, peak_rss, user_attrs)`` with kind
+``ok`` (payload: the result), ``error`` (the error text), ``pruned`` (the message),
+``memory`` (the error text of a MemoryError) or ``exit`` (the ``sys.exit`` code), and the
+attributes the objective set on its ``trial`` argument. A child that dies writes nothing
+there; the parent then reads its exit status. Standard output and error stay the
 process's own file descriptors 1 and 2, which the parent captures.
 """
 
@@ -77,12 +78,23 @@ def _is_pruned(exc: BaseException) -> bool:
     return any((cls.__module__, cls.__name__) == _PRUNED_CLASS for cls in type(exc).__mro__)
 
 
+_KWARGS: dict[str, Any] = {}
+
+
+def _user_attrs() -> dict[str, Any] | None:
+    """The attributes the objective set on its ``trial`` argument (``meta["user_attrs"]``)."""
+    trial = _KWARGS.get("trial")
+    attrs = getattr(trial, "meta", {}).get("user_attrs") if trial is not None else None
+    return dict(attrs) if isinstance(attrs, dict) and attrs else None
+
+
 def _run(request: dict[str, Any]) -> tuple[str, Any]:
     try:
         objective = pickle.loads(request["objective"])
         config, kwargs = pickle.loads(request["args"])
     except BaseException as exc:
         return "error", "cannot load the objective in the child process: " + _format(exc)
+    _KWARGS.update(kwargs)
     restore = _limit_memory(request["memory_limit"])
     try:
         value = objective(config, **kwargs)
@@ -103,10 +115,11 @@ def _run(request: dict[str, Any]) -> tuple[str, Any]:
 
 def _answer(fd: int, kind: str, payload: Any) -> None:
     try:
-        data = pickle.dumps((kind, payload, _peak_rss()), protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps((kind, payload, _peak_rss(), _user_attrs()),
+                            protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException as exc:
         data = pickle.dumps(("error", "the objective's result cannot be sent back to the "
-                             f"study: {_format(exc)}", _peak_rss()))
+                             f"study: {_format(exc)}", _peak_rss(), None))
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from hyperpilot.execution._limits import format_bytes
-from hyperpilot.trial._trial import TrialState
+from hyperpilot.trial._trial import USER_ATTRS, TrialState
 
 CHILD_SCRIPT = str(Path(__file__).with_name("_child.py"))
 _MEMORY_POLL = 0.05
@@ -236,7 +236,7 @@ class _Supervisor:
     def _outcome(self) -> CallOutcome:
         meta: dict[str, Any] = {name: tail.text() for name, tail in self.tails.items()
                                 if tail.data or tail.cut}
-        answer: tuple[str, Any, int | None] | None = None
+        answer: tuple[str, Any, int | None, dict[str, Any] | None] | None = None
         if self.answer:
             try:
                 answer = pickle.loads(bytes(self.answer))
@@ -245,6 +245,8 @@ class _Supervisor:
                                    error=f"cannot read the trial's result: {exc}")
         if answer is not None and answer[2]:
             self.peak = max(self.peak, int(answer[2]))
+        if answer is not None and answer[3]:
+            meta[USER_ATTRS] = answer[3]
         if self.peak:
             meta["peak_memory_mb"] = round(self.peak / 1e6, 1)
         limit = self.isolation.memory_limit
@@ -266,7 +268,7 @@ class _Supervisor:
                 error = f"exited with code {code}" + (
                     " without returning a result" if code == 0 else "")
             return CallOutcome(TrialState.FAILED, error=self._with_stderr(error), meta=meta)
-        kind, payload, _ = answer
+        kind, payload, _, _ = answer
         if kind == "memory":
             return CallOutcome(TrialState.FAILED, error=f"{out_of_memory}\n{payload}", meta=meta)
         if limit is not None and self.peak > limit:

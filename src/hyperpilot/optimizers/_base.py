@@ -104,3 +104,12 @@ class Optimizer(Describable, ABC):
     def config_name(self) -> str:
         """The registry name, which :func:`make_optimizer` understands."""
         return self.name
+
+    @property
+    def wants_repeats(self) -> bool:
+        """Whether a configuration that a trial already has can be worth another trial.
+
+        False by default. Independent workers then store a proposal only if no trial has its
+        configuration, and ask again otherwise; optimizers for noisy objectives say True.
+        """
+        return False

@@ -70,6 +70,17 @@ def value_kind(value: Any) -> str:
     return "none" if value is None else type(value).__name__
 
 
+def json_ready(value: Any) -> Any:
+    """*value* with numpy scalars made Python numbers and tuples made lists, recursively."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    return value
+
+
 def same_value(a: Any, b: Any) -> bool:
     """Equal and of the same kind: ``1`` is not ``True``; numpy scalars match Python ones."""
     return value_kind(a) == value_kind(b) and bool(a == b)
@@ -172,7 +183,7 @@ def clauses_to_json(dnf: DNF) -> Any:
     A clause is a mapping, or a list of ``[name, op, value]`` triples when it tests one
     hyperparameter more than once; such a clause is always wrapped in the list.
     """
-    items = [_clause_to_json(clause) for clause in dnf]
+    items = [json_ready(_clause_to_json(clause)) for clause in dnf]
     return items[0] if len(items) == 1 and isinstance(items[0], dict) else items
 
 

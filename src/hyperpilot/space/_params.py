@@ -27,9 +27,20 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hyperpilot.exceptions import SpaceError
-from hyperpilot.space._conditions import DNF, clauses_to_json, parse_clauses, same_value
+from hyperpilot.space._conditions import (
+    DNF,
+    clauses_to_json,
+    json_ready,
+    parse_clauses,
+    same_value,
+    value_kind,
+)
 
 CONFIDENCE_LEVELS: dict[str, float] = {"low": 0.25, "medium": 0.5, "high": 0.75}
+
+INT_LIMIT = 2**53
+"""Integer bounds lie in [-INT_LIMIT, INT_LIMIT]: beyond it floats skip integers, so the
+encoding could no longer give each integer its own share of [0, 1]."""
 
 
 def confidence_value(confidence: str | float, name: str) -> float:
@@ -46,7 +57,7 @@ def confidence_value(confidence: str | float, name: str) -> float:
             f"hyperparameter {name!r}: confidence must be a level name or a number, "
             f"got {type(confidence).__name__} {confidence!r}"
         )
-    if not 0.0 < float(confidence) < 1.0:
+    if not 0.0 < confidence < 1.0:
         raise SpaceError(
             f"hyperparameter {name!r}: confidence must lie in (0, 1), got {confidence!r}"
         )
@@ -57,6 +68,14 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_)
     )
+
+
+def _is_finite(value: Any) -> bool:
+    """Whether the number *value* is finite as a float (integers past 1.8e308 are not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,7 +139,8 @@ class Hyperparameter(ABC):
             out["default"] = self.default
         if self.active_if is not None:
             out["active_if"] = clauses_to_json(self.conditions)
-        return out
+        ready: dict[str, Any] = json_ready(out)
+        return ready
 
     @abstractmethod
     def _check(self, name: str) -> None:
@@ -186,7 +206,7 @@ class _Numeric(Hyperparameter):
 
     def _check(self, name: str) -> None:
         for attr in ("low", "high"):
-            if not _is_number(getattr(self, attr)) or not math.isfinite(getattr(self, attr)):
+            if not _is_number(getattr(self, attr)) or not _is_finite(getattr(self, attr)):
                 raise SpaceError(
                     f"hyperparameter {name!r}: {attr} must be a finite number, "
                     f"got {getattr(self, attr)!r}"
@@ -196,9 +216,22 @@ class _Numeric(Hyperparameter):
                 f"hyperparameter {name!r}: low must be less than high, "
                 f"got low={self.low!r}, high={self.high!r}"
             )
+        if not isinstance(self.log, (bool, np.bool_)):
+            raise SpaceError(
+                f"hyperparameter {name!r}: log must be True or False, got {self.log!r}"
+            )
         if self.log and self.low <= 0:
             raise SpaceError(
                 f"hyperparameter {name!r}: a log scale needs low > 0, got low={self.low!r}"
+            )
+        scale = math.log if self.log else float
+        width = scale(self.high) - scale(self.low)
+        if not 0.0 < width < math.inf:
+            problem = ("too wide (high - low overflows)" if width > 0
+                       else "too narrow (low and high are the same float)")
+            raise SpaceError(
+                f"hyperparameter {name!r}: the range is {problem} to encode, "
+                f"got low={self.low!r}, high={self.high!r}"
             )
 
     def _json_fields(self) -> dict[str, Any]:
@@ -207,7 +240,7 @@ class _Numeric(Hyperparameter):
     def problem(self, value: Any) -> str:
         if not _is_number(value):
             return f"must be a number, got {type(value).__name__} {value!r}"
-        if not math.isfinite(value):
+        if not _is_finite(value):
             return f"must be finite, got {value!r}"
         if not self.low <= value <= self.high:
             return f"= {value!r} is outside [{self.low!r}, {self.high!r}]"
@@ -274,7 +307,7 @@ class Float(_Numeric):
 
 @dataclass(frozen=True)
 class Int(_Numeric):
-    """An integer hyperparameter in ``[low, high]`` (both included), linear or log scale."""
+    """An integer in ``[low, high]`` (both included, within +-2**53), linear or log scale."""
 
     low: int
     high: int
@@ -284,9 +317,13 @@ class Int(_Numeric):
     def _check(self, name: str) -> None:
         for attr in ("low", "high"):
             value = getattr(self, attr)
-            if not _is_number(value) or int(value) != value:
+            if not _is_number(value) or not _is_finite(value) or int(value) != value:
                 raise SpaceError(
                     f"hyperparameter {name!r}: {attr} must be an integer, got {value!r}"
+                )
+            if abs(value) > INT_LIMIT:
+                raise SpaceError(
+                    f"hyperparameter {name!r}: {attr} must lie within +-2**53, got {value!r}"
                 )
         super()._check(name)
 
@@ -334,7 +371,12 @@ class _Choice(Hyperparameter):
                     f"hyperparameter {name!r}: choices must be str, int, float, bool or None, "
                     f"got {type(choice).__name__} {choice!r}"
                 )
-        keys = [(type(c), c) for c in self.choices]
+            if isinstance(choice, float) and not math.isfinite(choice):
+                raise SpaceError(
+                    f"hyperparameter {name!r}: a numeric choice must be finite, got {choice!r}"
+                )
+        # Values that match each other (1 and 1.0, 0 and -0.0) count as repeats.
+        keys = [(value_kind(c), c) for c in self.choices]
         if len(set(keys)) != len(keys):
             raise SpaceError(f"hyperparameter {name!r}: choices repeat a value: {self.choices!r}")
 
@@ -472,7 +514,7 @@ def hyperparameter_from_json(name: str, data: Any) -> Hyperparameter:
         raise SpaceError(f"hyperparameter {name!r}: expected a mapping with a 'type', got {data!r}")
     data = dict(data)
     kind = data.pop("type")
-    if kind not in _TYPES:
+    if not isinstance(kind, str) or kind not in _TYPES:
         raise SpaceError(
             f"hyperparameter {name!r}: unknown type {kind!r}; expected one of {sorted(_TYPES)}"
         )
@@ -484,5 +526,7 @@ def hyperparameter_from_json(name: str, data: Any) -> Hyperparameter:
         return cls(*args, **data)
     except KeyError as exc:
         raise SpaceError(f"hyperparameter {name!r}: type {kind!r} needs the field {exc}") from None
+    except SpaceError as exc:  # raised by a constructor, which does not know the name
+        raise SpaceError(f"hyperparameter {name!r}: {exc}") from None
     except TypeError as exc:
         raise SpaceError(f"hyperparameter {name!r}: {exc}") from None

@@ -70,6 +70,12 @@ class Space:
             self._check_clauses(dnf, f"hyperparameter {name!r}: active_if")
         self._order: list[str] = self._topological_order()
         self._forbidden: tuple[Clause, ...] = ()
+        if forbidden is not None and (
+            isinstance(forbidden, (str, bytes)) or not isinstance(forbidden, (list, tuple))
+        ):
+            raise SpaceError(
+                f"forbidden must be a list of mappings {{name: value}}, got {forbidden!r}"
+            )
         if forbidden:
             try:
                 parsed = [parse_clauses(item, "forbidden") for item in forbidden]
@@ -284,6 +290,29 @@ class Space:
             if self.is_active(name, config):
                 config[name] = self._params[name].default_value
         return {name: config[name] for name in self._params if name in config}
+
+    def complete(self, given: Mapping[str, Any], fill: Mapping[str, Any]) -> Config:
+        """*given* with every active hyperparameter it lacks taken from *fill*, else its default.
+
+        Given values always win; values of *fill* that the given ones make inactive are
+        left out. The result is checked as :meth:`validate` checks.
+
+        Raises:
+            ConfigurationError: as :meth:`validate` (unknown names, bad or inactive given
+                values, a forbidden combination).
+
+        """
+        if not isinstance(given, Mapping):
+            raise ConfigurationError(
+                f"a configuration must be a mapping of names to values, got {given!r}"
+            )
+        config: dict[str, Any] = {}
+        for name in self._order:
+            if name in given:
+                config[name] = given[name]
+            elif self.is_active(name, config):
+                config[name] = fill[name] if name in fill else self._params[name].default_value
+        return self.validate({**config, **given})
 
     # ------------------------------------------------------------------ validation
     def validate(self, config: Mapping[str, Any]) -> Config:

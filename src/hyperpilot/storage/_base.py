@@ -13,11 +13,18 @@ in :mod:`hyperpilot.testing.storage`:
   trials than that (checked and inserted atomically), else
   :class:`~hyperpilot.exceptions.StudyFullError` is raised: independent workers share a
   target count this way without ever overshooting it.
+* A trial added with ``NewTrial.unique`` is stored only if no trial of the study, in any
+  state, has the same configuration and the same budget (checked and inserted atomically,
+  together with ``max_trials``), else
+  :class:`~hyperpilot.exceptions.DuplicateConfigurationError` is raised: independent
+  workers never evaluate a configuration twice. Configurations are the same when they
+  are equal as JSON objects, whatever the order of their keys (:func:`config_key`).
 * Reads return copies: changing a returned object never changes the storage.
 """
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,8 +61,8 @@ class NewTrial:
     """What a caller gives :meth:`Storage.add_trial`; the storage assigns id and number.
 
     ``heartbeat_at`` marks a running trial whose process will send heartbeats (see
-    :meth:`Storage.heartbeat`); ``max_trials`` makes the insert conditional (see the module
-    docstring).
+    :meth:`Storage.heartbeat`); ``max_trials`` and ``unique`` make the insert conditional
+    (see the module docstring).
     """
 
     config: dict[str, Any]
@@ -68,6 +75,15 @@ class NewTrial:
     meta: Mapping[str, Any] = field(default_factory=dict)
     heartbeat_at: float | None = None
     max_trials: int | None = None
+    unique: bool = False
+
+
+def config_key(config: Mapping[str, Any]) -> str:
+    """The canonical JSON text of *config*: equal configurations give equal text.
+
+    Keys are sorted, so the order in which a configuration lists them does not matter.
+    """
+    return json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,8 @@ class Storage(ABC):
     """Where studies and trials live. Open one with :func:`hyperpilot.storage.get_storage`."""
 
     url: str = ""
+    persistent: bool = True
+    """Whether the data outlive this process (``False`` for the in-memory storage)."""
 
     @abstractmethod
     def create_study(self, name: str, spec: dict[str, Any], created_at: float) -> StudyRecord:
@@ -108,7 +126,9 @@ class Storage(ABC):
         """Store a new pending or running trial and return it with its id and number.
 
         Raise StudyFullError, storing nothing, if ``trial.max_trials`` is set and the study
-        already holds that many trials (in any state).
+        already holds that many trials (in any state); raise DuplicateConfigurationError,
+        storing nothing, if ``trial.unique`` is set and a trial of the study has the same
+        configuration and budget. When both refuse, StudyFullError is raised.
         """
 
     @abstractmethod

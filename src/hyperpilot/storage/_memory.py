@@ -10,12 +10,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from hyperpilot.exceptions import (
+    DuplicateConfigurationError,
     DuplicateStudyError,
     StudyFullError,
     StudyNotFoundError,
     TrialStateError,
 )
-from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, StudySummary, TrialOutcome
+from hyperpilot.storage._base import (
+    NewTrial,
+    Storage,
+    StudyRecord,
+    StudySummary,
+    TrialOutcome,
+    config_key,
+)
 from hyperpilot.trial._trial import Trial, TrialState
 
 
@@ -35,6 +43,7 @@ class InMemoryStorage(Storage):
     """Keeps everything in this process's memory. Use for notebooks, tests and speed."""
 
     url = "memory"
+    persistent = False
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -42,6 +51,10 @@ class InMemoryStorage(Storage):
         self._trials: dict[int, list[Trial]] = {}
         self._by_id: dict[int, Trial] = {}
         self._pending: dict[int, collections.deque[Trial]] = {}
+        # (config key, budget) -> number, per study, for its first ``_indexed`` trials;
+        # filled only when a unique trial is added.
+        self._numbers: dict[int, dict[tuple[str, float | None], int]] = {}
+        self._indexed: dict[int, int] = {}
         self._next_trial_id = 1
         self._next_study_id = 0
 
@@ -87,6 +100,8 @@ class InMemoryStorage(Storage):
             for trial in self._trials.pop(record.id):
                 del self._by_id[trial.id]
             del self._pending[record.id]
+            self._numbers.pop(record.id, None)
+            self._indexed.pop(record.id, None)
 
     def add_trial(self, study_id: int, trial: NewTrial) -> Trial:
         with self._lock:
@@ -98,6 +113,15 @@ class InMemoryStorage(Storage):
                     f"study id {study_id} already holds {len(trials)} trials "
                     f"(limit {trial.max_trials})"
                 )
+            if trial.unique:
+                key = (config_key(trial.config), trial.budget)
+                number = self._config_numbers(study_id).get(key)
+                if number is not None:
+                    at = "" if trial.budget is None else f" at budget {trial.budget}"
+                    raise DuplicateConfigurationError(
+                        f"study id {study_id} already has configuration {dict(trial.config)}{at} "
+                        f"as trial {number}; a unique trial must be new"
+                    )
             running = trial.state == TrialState.RUNNING
             stored = Trial(
                 id=self._next_trial_id, number=len(trials), study_id=study_id,
@@ -114,6 +138,15 @@ class InMemoryStorage(Storage):
             if stored.state == TrialState.PENDING:
                 self._pending[study_id].append(stored)
             return _copy(stored)
+
+    def _config_numbers(self, study_id: int) -> dict[tuple[str, float | None], int]:
+        """Each (config key, budget) of the study with its first trial's number."""
+        numbers = self._numbers.setdefault(study_id, {})
+        trials = self._trials[study_id]
+        for stored in trials[self._indexed.get(study_id, 0):]:
+            numbers.setdefault((config_key(stored.config), stored.budget), stored.number)
+        self._indexed[study_id] = len(trials)
+        return numbers
 
     def claim_pending(self, study_id: int, worker: str | None, started_at: float) -> Trial | None:
         with self._lock:

@@ -9,6 +9,12 @@ concurrent processes queue for the lock (``busy_timeout``, 60 s) instead of fail
 
 PostgreSQL claims pending trials with ``FOR UPDATE SKIP LOCKED`` and numbers trials through
 a row lock on the study, so concurrent workers never share a trial or a number.
+
+Conditional inserts (``max_trials``, ``unique``) are one ``INSERT ... SELECT ... WHERE``
+statement under that lock (SQLite: under its write lock). Configurations are stored as
+JSON text in the order given; ``unique`` compares their canonical form: SQLite through a
+function each connection registers (``hp_config_key``, :func:`config_key` of the text),
+PostgreSQL through ``jsonb``, whose text has sorted keys too.
 """
 
 from __future__ import annotations
@@ -16,17 +22,22 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
 
 from hyperpilot.exceptions import (
+    DuplicateConfigurationError,
     DuplicateStudyError,
+    HyperpilotError,
     MissingDependencyError,
     SchemaVersionError,
     StorageError,
@@ -35,7 +46,14 @@ from hyperpilot.exceptions import (
     TrialStateError,
     require,
 )
-from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, StudySummary, TrialOutcome
+from hyperpilot.storage._base import (
+    NewTrial,
+    Storage,
+    StudyRecord,
+    StudySummary,
+    TrialOutcome,
+    config_key,
+)
 from hyperpilot.storage._schema import SCHEMA_VERSION, meta_table, metadata, studies, trials
 from hyperpilot.trial._trial import Trial, TrialState
 
@@ -79,15 +97,80 @@ class _Statement:
             cursor.execute(self.sql, values)
 
 
+class _DamagedRow(StorageError):
+    """A row does not hold what hyperpilot writes (the storage names itself on the way up)."""
+
+
+def _field(row: Any, column: str, kinds: tuple[type, ...], where: str,
+           optional: bool = True) -> Any:
+    """The value of *column*, checked to be one of *kinds* (``None`` if *optional*)."""
+    value = getattr(row, column)
+    if value is None and optional:
+        return None
+    if not isinstance(value, kinds) or isinstance(value, bool):
+        raise _DamagedRow(f"{where}: {column} holds {type(value).__name__} {value!r:.40}")
+    return value
+
+
+def _json_object(row: Any, column: str, where: str, optional: bool = True,
+                 numbers: bool = False) -> dict[str, Any] | None:
+    """The JSON object that the text of *column* holds (of numbers, if *numbers*)."""
+    text = _field(row, column, (str,), where, optional)
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        raise _DamagedRow(f"{where}: {column} is not valid JSON") from None
+    if not isinstance(value, dict) or (numbers and not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()
+    )):
+        expected = "an object of numbers" if numbers else "an object"
+        raise _DamagedRow(f"{where}: {column} holds JSON that is not {expected}")
+    return value
+
+
+_NUMBER = (int, float)
+
+
 def _row_to_trial(row: Any) -> Trial:
+    """The trial a row of ``hp_trials`` holds.
+
+    Raises:
+        StorageError: when the row holds values of the wrong type or text that is not JSON.
+
+    """
+    where = f"trial id {row.id!r:.20}"
+    state = _field(row, "state", (str,), where, optional=False)
+    if state not in _STATES:
+        raise _DamagedRow(f"{where}: state holds {state!r:.40}")
+    config = _json_object(row, "config", where, optional=False)
+    assert config is not None
     return Trial(
-        id=row.id, number=row.number, study_id=row.study_id, config=json.loads(row.config),
-        state=_STATES[row.state], budget=row.budget, seed=row.seed, instance=row.instance,
-        values=_loads(row.vals), constraints=_loads(row.constraint_vals), error=row.error,
-        worker=row.worker, created_at=row.created_at, started_at=row.started_at,
-        finished_at=row.finished_at, meta=_loads(row.meta) or {},
-        heartbeat_at=row.heartbeat_at,
+        id=_field(row, "id", (int,), where, optional=False),
+        number=_field(row, "number", (int,), where, optional=False),
+        study_id=_field(row, "study_id", (int,), where, optional=False), config=config,
+        state=_STATES[state], budget=_field(row, "budget", _NUMBER, where),
+        seed=_field(row, "seed", (int,), where), instance=_field(row, "instance", (str,), where),
+        values=_json_object(row, "vals", where, numbers=True),
+        constraints=_json_object(row, "constraint_vals", where, numbers=True),
+        error=_field(row, "error", (str,), where), worker=_field(row, "worker", (str,), where),
+        created_at=_field(row, "created_at", _NUMBER, where, optional=False),
+        started_at=_field(row, "started_at", _NUMBER, where),
+        finished_at=_field(row, "finished_at", _NUMBER, where),
+        meta=_json_object(row, "meta", where) or {},
+        heartbeat_at=_field(row, "heartbeat_at", _NUMBER, where),
     )
+
+
+def _row_to_record(row: Any) -> StudyRecord:
+    """The study record a row of ``hp_studies`` holds (raises as :func:`_row_to_trial`)."""
+    where = f"study id {row.id!r:.20}"
+    spec = _json_object(row, "spec", where, optional=False)
+    assert spec is not None
+    return StudyRecord(_field(row, "id", (int,), where, optional=False),
+                       _field(row, "name", (str,), where, optional=False),
+                       _field(row, "created_at", _NUMBER, where, optional=False), spec)
 
 
 class SQLStorage(Storage):
@@ -120,13 +203,8 @@ class SQLStorage(Storage):
             self.close()
             if isinstance(exc, StorageError):
                 raise
-            if isinstance(exc, sa.exc.OperationalError):
-                raise StorageError(f"cannot open storage {_safe(url)}: {_reason(exc)}") from None
-            if isinstance(exc, sa.exc.DatabaseError):
-                raise StorageError(
-                    f"cannot open storage {_safe(url)}: {_reason(exc)} "
-                    "(the file is corrupt or not a database)"
-                ) from None
+            if isinstance(exc, (sa.exc.DBAPIError, UnicodeDecodeError)):
+                raise _open_error(url, exc) from None
             raise
         # The three statements of every trial (ask, claim, tell) are compiled once and run
         # on the driver's connection: SQLAlchemy's per-execute machinery costs several
@@ -148,24 +226,9 @@ class SQLStorage(Storage):
             .returning(c.id, c.number),
             dialect,
         )
-        # The same insert, made only while the study holds fewer than :limit trials.
-        numbered = (
-            sa.select(sa.func.coalesce(sa.func.max(c.number) + 1, 0).label("n"))
-            .where(c.study_id == sa.bindparam("sid", type_=sa.Integer))
-            .subquery()
-        )
-        self._insert_trial_limited = _Statement(
-            trials.insert()
-            .from_select(
-                ["study_id", "number", *_INSERT_COLUMNS],
-                sa.select(
-                    sa.bindparam("sid", type_=sa.Integer), numbered.c.n,
-                    *(sa.bindparam(k, type_=c[k].type) for k in _INSERT_COLUMNS),
-                ).where(numbered.c.n < sa.bindparam("limit", type_=sa.Integer)),
-            )
-            .returning(c.id, c.number),
-            dialect,
-        )
+        # The same insert, made only under conditions (see _conditional_insert).
+        self._conditional: dict[tuple[bool, bool], _Statement] = {}
+        self._conditional_insert(limited=True, unique=False)
         self._lock_study = _Statement(
             sa.select(studies.c.id).where(studies.c.id == sa.bindparam("sid")).with_for_update(),
             dialect,
@@ -197,6 +260,93 @@ class SQLStorage(Storage):
             dialect,
         )
 
+    def _conditional_insert(self, *, limited: bool, unique: bool) -> _Statement:
+        """The insert as ``INSERT ... SELECT``, compiled on first use.
+
+        It stores nothing while the study holds ``:limit`` trials (*limited*), or while a
+        trial of the study has the configuration and budget being added (*unique*).
+        """
+        key = (limited, unique)
+        if key not in self._conditional:
+            c = trials.c
+            numbered = (
+                sa.select(sa.func.coalesce(sa.func.max(c.number) + 1, 0).label("n"))
+                .where(c.study_id == sa.bindparam("sid", type_=sa.Integer))
+                .subquery()
+            )
+            conditions = []
+            if limited:
+                conditions.append(numbered.c.n < sa.bindparam("limit", type_=sa.Integer))
+            if unique:
+                conditions.append(~sa.exists().where(self._same_config(trials.alias("same"))))
+            self._conditional[key] = _Statement(
+                trials.insert()
+                .from_select(
+                    ["study_id", "number", *_INSERT_COLUMNS],
+                    sa.select(
+                        sa.bindparam("sid", type_=sa.Integer), numbered.c.n,
+                        *(sa.bindparam(k, type_=c[k].type) for k in _INSERT_COLUMNS),
+                    ).where(*conditions),
+                )
+                .returning(c.id, c.number),
+                self._engine.dialect,
+            )
+        return self._conditional[key]
+
+    def _same_config(self, table: sa.FromClause) -> sa.ColumnElement[bool]:
+        """Rows of *table* in study ``:sid`` with budget ``:budget`` and config ``:key``.
+
+        ``:key`` is the canonical text (:func:`config_key`); a stored text has the length of
+        its canonical form, so lengths are compared first and only rows of that length
+        are made canonical.
+        """
+        c = table.c
+        stored = (sa.func.hp_config_key(c.config) if self._is_sqlite
+                  else sa.cast(sa.cast(c.config, JSONB), sa.Text))
+        given = (sa.bindparam("key", type_=sa.Text) if self._is_sqlite
+                 else sa.cast(sa.cast(sa.bindparam("key", type_=sa.Text), JSONB), sa.Text))
+        return sa.and_(
+            c.study_id == sa.bindparam("sid", type_=sa.Integer),
+            c.budget.is_not_distinct_from(sa.bindparam("budget", type_=c.budget.type)),
+            sa.func.length(c.config) == sa.bindparam("key_length", type_=sa.Integer),
+            stored == given,
+        )
+
+    @cached_property
+    def _next_number(self) -> _Statement:
+        c = trials.c
+        return _Statement(
+            sa.select(sa.func.coalesce(sa.func.max(c.number) + 1, 0))
+            .where(c.study_id == sa.bindparam("sid", type_=sa.Integer)),
+            self._engine.dialect,
+        )
+
+    @cached_property
+    def _same_config_number(self) -> _Statement:
+        return _Statement(
+            sa.select(sa.func.min(trials.c.number)).where(self._same_config(trials)),
+            self._engine.dialect,
+        )
+
+    def _refusal(self, cursor: Any, params: dict[str, Any], trial: NewTrial) -> HyperpilotError:
+        """Why a conditional insert stored nothing (the full study wins when both refuse)."""
+        study_id = params["sid"]
+        if trial.max_trials is not None:
+            self._next_number.run(cursor, {"sid": study_id})
+            held = cursor.fetchone()[0]
+            if held >= trial.max_trials:
+                return StudyFullError(
+                    f"study id {study_id} in {_safe(self.url)} already holds {held} trials "
+                    f"(limit {trial.max_trials})"
+                )
+        self._same_config_number.run(cursor, params)
+        number = cursor.fetchone()[0]
+        at = "" if trial.budget is None else f" at budget {trial.budget}"
+        return DuplicateConfigurationError(
+            f"study id {study_id} in {_safe(self.url)} already has configuration "
+            f"{dict(trial.config)}{at} as trial {number}; a unique trial must be new"
+        )
+
     # ------------------------------------------------------------------ plumbing
     def _connection(self) -> Connection:
         """Return this thread's connection, kept open between calls.
@@ -214,7 +364,10 @@ class SQLStorage(Storage):
 
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[Connection]:
-        conn = self._connection().execution_options(hp_write=write)
+        try:
+            conn = self._connection().execution_options(hp_write=write)
+        except (sa.exc.DBAPIError, UnicodeDecodeError) as exc:
+            raise _open_error(self.url, exc) from None
         try:
             with conn.begin():
                 yield conn
@@ -223,7 +376,9 @@ class SQLStorage(Storage):
         except sa.exc.DBAPIError as exc:
             if exc.connection_invalidated:
                 self._local.conn = None
-            raise StorageError(f"storage {_safe(self.url)} failed: {_reason(exc)}") from None
+            raise _failure(self.url, exc) from None
+        except (UnicodeDecodeError, _DamagedRow) as exc:
+            raise _failure(self.url, exc) from None
 
     def _write(self) -> contextlib.AbstractContextManager[Connection]:
         return self._transaction(True)
@@ -250,10 +405,11 @@ class SQLStorage(Storage):
                 self._local.conn = None
                 with contextlib.suppress(Exception):
                     conn.invalidate()
-            if isinstance(exc, self._dbapi.Error) and not isinstance(
+            driver_error = isinstance(exc, self._dbapi.Error) and not isinstance(
                 exc, self._dbapi.IntegrityError
-            ):
-                raise StorageError(f"storage {_safe(self.url)} failed: {_reason(exc)}") from None
+            )
+            if driver_error or isinstance(exc, UnicodeDecodeError):
+                raise _failure(self.url, exc) from None
             raise
         finally:
             cursor.close()
@@ -277,7 +433,11 @@ class SQLStorage(Storage):
             row = conn.execute(
                 sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
             ).first()
-            version = int(row[0]) if row else 0
+            stored = row[0] if row else 0
+            try:
+                version = int(stored)
+            except (TypeError, ValueError):
+                raise _DamagedRow(f"schema version holds {stored!r:.40}") from None
             if version < SCHEMA_VERSION:
                 raise SchemaVersionError(
                     f"storage {_safe(self.url)} has schema version {version}, older than this "
@@ -325,10 +485,10 @@ class SQLStorage(Storage):
             if row is None:
                 known = conn.execute(sa.select(studies.c.name).order_by(studies.c.id)).scalars()
                 names = list(known)
-        if row is None:
-            hint = f"studies: {names[:10]}" if names else "it holds no study"
-            raise StudyNotFoundError(f"no study named {name!r} in {_safe(self.url)}; {hint}")
-        return StudyRecord(row.id, row.name, row.created_at, json.loads(row.spec))
+            else:
+                return _row_to_record(row)
+        hint = f"studies: {names[:10]}" if names else "it holds no study"
+        raise StudyNotFoundError(f"no study named {name!r} in {_safe(self.url)}; {hint}")
 
     def list_studies(self) -> list[StudySummary]:
         with self._read() as conn:
@@ -340,16 +500,17 @@ class SQLStorage(Storage):
                 sa.select(trials.c.study_id, trials.c.state, sa.func.count())
                 .group_by(trials.c.study_id, trials.c.state)
             ).all()
-        per_study: dict[int, dict[TrialState, int]] = {
-            r.id: dict.fromkeys(TrialState, 0) for r in rows
-        }
-        for study_id, state, count in counts:
-            per_study[study_id][_STATES[state]] = count
-        return [
-            StudySummary(StudyRecord(r.id, r.name, r.created_at, json.loads(r.spec)),
-                         per_study[r.id])
-            for r in rows
-        ]
+            records = [_row_to_record(r) for r in rows]
+            per_study: dict[Any, dict[TrialState, int]] = {
+                r.id: dict.fromkeys(TrialState, 0) for r in records
+            }
+            for study_id, state, count in counts:
+                if state not in _STATES:
+                    raise _DamagedRow(f"a trial of study id {study_id!r:.20} has state "
+                                      f"{state!r:.40}")
+                if study_id in per_study:  # else a damaged study id: its study is not listed
+                    per_study[study_id][_STATES[state]] = count
+        return [StudySummary(record, per_study[record.id]) for record in records]
 
     def delete_study(self, name: str) -> None:
         with self._write() as conn:
@@ -374,9 +535,15 @@ class SQLStorage(Storage):
             "meta": _dumps(meta) if meta else None, "heartbeat_at": beat,
         }
         insert = self._insert_trial
+        if trial.max_trials is not None or trial.unique:
+            insert = self._conditional_insert(limited=trial.max_trials is not None,
+                                              unique=trial.unique)
         if trial.max_trials is not None:
-            insert = self._insert_trial_limited
             params["limit"] = trial.max_trials
+        if trial.unique:
+            params["key"] = config_key(trial.config)
+            params["key_length"] = len(params["key"])
+        refusal = None
         with self._driver(write=True) as cursor:
             if not self._is_sqlite:
                 # Serialize numbering per study; SQLite's BEGIN IMMEDIATE already does.
@@ -390,11 +557,10 @@ class SQLStorage(Storage):
                     f"no study with id {study_id} in {_safe(self.url)}"
                 ) from None
             row = cursor.fetchone()
-        if row is None:
-            raise StudyFullError(
-                f"study id {study_id} in {_safe(self.url)} already holds "
-                f"{trial.max_trials} trials (the limit given)"
-            )
+            if row is None:
+                refusal = self._refusal(cursor, params, trial)
+        if refusal is not None:
+            raise refusal
         trial_id, number = row
         return Trial(
             id=int(trial_id), number=number, study_id=study_id, config=dict(trial.config),
@@ -495,7 +661,7 @@ def _use_wal(engine: Engine, wait: float = 60.0) -> None:
 def _make_engine(url: str, kwargs: dict[str, Any]) -> Engine:
     try:
         parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise StorageError(
             f"cannot parse storage URL {url!r}; expected e.g. sqlite:///runs.db or "
             "postgresql://user:password@host:5432/db"
@@ -530,6 +696,8 @@ def _sqlite_engine(parsed: sa.engine.URL, kwargs: dict[str, Any]) -> Engine:
     if parsed.database in (None, "", ":memory:"):
         raise StorageError("an SQLite storage needs a file, e.g. sqlite:///runs.db; "
                            "use storage='memory' for an in-memory study")
+    if "\x00" in parsed.database:
+        raise StorageError(f"an SQLite file name cannot hold a NUL byte, got {parsed.database!r}")
     engine = sa.create_engine(
         parsed, connect_args={"timeout": 60.0, "check_same_thread": False}, **kwargs
     )
@@ -542,6 +710,7 @@ def _sqlite_engine(parsed: sa.engine.URL, kwargs: dict[str, Any]) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.close()
+        dbapi_conn.create_function("hp_config_key", 1, _stored_config_key, deterministic=True)
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -553,11 +722,16 @@ def _sqlite_engine(parsed: sa.engine.URL, kwargs: dict[str, Any]) -> Engine:
     return engine
 
 
+def _stored_config_key(text: str) -> str:
+    """:func:`config_key` of a stored configuration's JSON text (SQLite's hp_config_key)."""
+    return config_key(json.loads(text))
+
+
 def _safe(url: str) -> str:
     """Return *url* with any password hidden."""
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):
         return repr(url)
 
 
@@ -565,4 +739,45 @@ def _reason(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+# What SQLite says about a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB), and what Python's
+# sqlite3 module says about text that is not UTF-8.
+# A column or table of hyperpilot's own schema that SQLite cannot find means the schema
+# text in the file was changed.
+_DAMAGE_MARKS = ("malformed", "not a database", "corrupt", "no such column", "no such table")
+_UNDECODABLE = re.compile(r"Could not decode to UTF-8 column '([^']*)'")
+_NOT_UTF8 = "SQLite reported the damage in bytes that are not UTF-8"
+
+
+def _damage(exc: BaseException) -> str | None:
+    """Why *exc* shows the stored data to be damaged, or ``None`` if it does not."""
+    if isinstance(exc, _DamagedRow):
+        return str(exc)
+    if isinstance(exc, UnicodeDecodeError):  # SQLite's message quotes the damaged bytes
+        return _NOT_UTF8
+    reason = _reason(exc)
+    undecodable = _UNDECODABLE.search(reason)
+    if undecodable:
+        return f"column {undecodable.group(1)!r} holds text that is not UTF-8"
+    return reason if any(mark in reason.lower() for mark in _DAMAGE_MARKS) else None
+
+
+def _failure(url: str, exc: BaseException) -> StorageError:
+    """The error for a driver error (or damaged row) met while using the storage at *url*."""
+    damage = _damage(exc)
+    if damage is not None:
+        return StorageError(f"storage {_safe(url)} is damaged: {damage}")
+    return StorageError(f"storage {_safe(url)} failed: {_reason(exc)}")
+
+
+def _open_error(url: str, exc: BaseException) -> StorageError:
+    """The error for a driver error met while connecting to the storage at *url*."""
+    if isinstance(exc, UnicodeDecodeError):
+        return StorageError(f"cannot open storage {_safe(url)}: the file is damaged "
+                            f"({_NOT_UTF8})")
+    if isinstance(exc, sa.exc.DatabaseError) and not isinstance(exc, sa.exc.OperationalError):
+        return StorageError(f"cannot open storage {_safe(url)}: {_reason(exc)} "
+                            "(the file is corrupt or not a database)")
+    return StorageError(f"cannot open storage {_safe(url)}: {_reason(exc)}")
 

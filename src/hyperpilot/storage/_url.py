@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from hyperpilot.storage._base import Storage
 
@@ -10,6 +11,36 @@ DEFAULT_STORAGE = "sqlite:///hyperpilot.db"
 """Where studies go unless told otherwise: an SQLite file in the working directory."""
 
 _MEMORY_NAMES = ("memory", ":memory:", "memory://")
+
+
+def display_url(url: str) -> str:
+    """*url* with any password replaced by ``***``, for messages."""
+    if "://" not in url or "@" not in url:
+        return url
+    import sqlalchemy as sa
+
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
+        return url
+
+
+def sqlite_file(storage: str | Storage | None) -> Path | None:
+    """The file an SQLite URL (or bare ``.db`` path) names; ``None`` for other storages."""
+    if isinstance(storage, Storage):
+        return None
+    url = default_storage_url() if storage is None else str(storage)
+    if "://" not in url:
+        return Path(url) if url.endswith((".db", ".sqlite", ".sqlite3")) else None
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def default_storage_url() -> str:

@@ -14,11 +14,15 @@ import logging
 import math
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hyperpilot.exceptions import (
+    InvalidResultError,
     OptimizerError,
+    ResultShapeError,
+    ResultTypeError,
     TooManyFailuresError,
     TrialStateError,
 )
@@ -26,6 +30,10 @@ from hyperpilot.execution._call import run_in_process
 from hyperpilot.execution._heartbeat import DEFAULT_INTERVAL, Heartbeat
 from hyperpilot.execution._isolation import CallOutcome
 from hyperpilot.execution._limits import can_time_limit, parse_memory
+from hyperpilot.execution._main_guard import check_main_guard
+from hyperpilot.storage._url import default_storage_url, display_url
+from hyperpilot.study._failures import counts_text, error_head
+from hyperpilot.trial._objectives import normalize_result
 from hyperpilot.trial._trial import Trial, TrialState
 
 if TYPE_CHECKING:
@@ -73,31 +81,122 @@ def _check_execution(n_workers: int | None, isolation: str | None,
 
 
 class _Progress:
-    """A tqdm bar showing trials done, trials per second and the best value so far."""
+    """A tqdm bar: the study's finished trials, trials per second, best value, failures.
 
-    def __init__(self, study: Study, total: int | None, enabled: bool) -> None:
+    With *total_trials* the bar counts the whole study (a resumed run starts where the
+    study stands); otherwise it counts this run's trials. The best value is the study's.
+    """
+
+    def __init__(self, study: Study, total: int | None, enabled: bool, *,
+                 initial: int = 0) -> None:
         self._bar: Any = None
-        self._best: float | None = None
-        self._sign = study.objectives[0].sign if len(study.objectives) == 1 else 0.0
+        self._study = study
+        self._best: tuple[float, float] | None = None  # (violation, sign * value)
+        self._value = 0.0
+        self._failed = 0
+        if len(study.objectives) == 1 and any(
+                t.state == TrialState.COMPLETE for t in study.get_trials()):
+            self._consider(study.best_trial)
         if enabled:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=total, unit="trial", desc=study.name, file=sys.stderr,
-                             dynamic_ncols=True, mininterval=0.25)
+            self._bar = tqdm(total=total, initial=initial, unit="trial", desc=study.name,
+                             file=sys.stderr, dynamic_ncols=True, mininterval=0.25)
+            self._show()
+
+    def _consider(self, trial: Trial) -> None:
+        """Take *trial* as the best when it beats the best so far (as best_trial ranks)."""
+        objective = self._study.objectives[0]
+        value = (trial.values or {})[objective.name]
+        key = (self._study.violation(trial), objective.sign * value)
+        if self._best is None or key < self._best:
+            self._best, self._value = key, value
+
+    def _show(self) -> None:
+        parts = []
+        if self._best is not None:
+            parts.append(f"best={self._value:.6g}")
+        if self._failed:
+            parts.append(f"failed={self._failed}")
+        self._bar.set_postfix_str(", ".join(parts), refresh=False)
 
     def update(self, trial: Trial) -> None:
+        if trial.state == TrialState.FAILED:
+            self._failed += 1
+        elif (trial.state == TrialState.COMPLETE and trial.values
+              and len(self._study.objectives) == 1):
+            self._consider(trial)
         if self._bar is None:
             return
-        if self._sign and trial.state == TrialState.COMPLETE and trial.values:
-            value = next(iter(trial.values.values()))
-            if self._best is None or self._sign * value < self._sign * self._best:
-                self._best = value
-                self._bar.set_postfix_str(f"best={value:.6g}", refresh=False)
+        self._show()
         self._bar.update(1)
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+class _Report:
+    """What one run did: logs each failure as it happens and sums the run up at the end.
+
+    The first failure of a run is logged with the objective's traceback, later ones with
+    one line that says where the traceback is kept.
+    """
+
+    def __init__(self, study: Study) -> None:
+        self.study = study
+        self.counts: Counter[TrialState] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.had_complete = any(t.state == TrialState.COMPLETE for t in study.get_trials())
+
+    def traceback_hint(self, number: int) -> str:
+        if self.study.storage.persistent:
+            command = f"hyperpilot studies show {self.study.name} --trial {number}"
+            url = self.study.storage.url
+            if url != default_storage_url():
+                command += f" --storage {display_url(url)}"
+            return command
+        return f"study.trials[{number}].error"
+
+    def add(self, trial: Trial) -> None:
+        self.counts[trial.state] += 1
+        if trial.state != TrialState.FAILED:
+            return
+        head = error_head(trial.error)
+        first = not self.errors
+        self.errors[head] += 1
+        if first and trial.error and "\n" in trial.error.strip():
+            detail = trial.error.strip().split("\n", 1)[1]
+            logger.warning("trial %d failed: %s (later failures of this run get one line; "
+                           "traceback: %s)\n%s", trial.number, head,
+                           self.traceback_hint(trial.number), detail)
+        else:
+            logger.warning("trial %d failed: %s (traceback: %s)", trial.number, head,
+                           self.traceback_hint(trial.number))
+
+    def summary(self) -> str:
+        """``study 'x': 10 trials in this run (4 complete, 6 failed; ...); ...``."""
+        study = self.study
+        ran = sum(self.counts.values())
+        text = f"study {study.name!r}: {ran} trial{'s' if ran != 1 else ''} in this run"
+        if ran:
+            text += f" ({counts_text(self.counts)}"
+            if self.errors:
+                error, count = self.errors.most_common(1)[0]
+                text += f"; most common error, {count}x: {error}"
+            text += ")"
+        trials = study.get_trials()
+        finished = sum(1 for t in trials if t.state.is_finished)
+        text += f"; {finished} finished in the study"
+        if len(study.objectives) == 1:
+            if any(t.state == TrialState.COMPLETE for t in trials):
+                best = study.best_trial
+                text += f", best {study.objectives[0].name}={best.value:.6g} (trial {best.number})"
+            else:
+                text += ", none complete"
+        else:
+            text += f", Pareto front of {len(study.best_trials)}"
+        return text
 
 
 class _Loop:
@@ -106,8 +205,10 @@ class _Loop:
     def __init__(self, study: Study, *, budget: int | None, deadline: float,
                  max_trials: int | None, progress: _Progress,
                  callbacks: Sequence[Callable[[Study, Trial], None]],
-                 max_consecutive_failures: int | None, heartbeat: Heartbeat) -> None:
+                 max_consecutive_failures: int | None, heartbeat: Heartbeat,
+                 report: _Report | None = None) -> None:
         self.study = study
+        self.report = report if report is not None else _Report(study)
         self.budget = budget
         self.deadline = deadline
         self.max_trials = max_trials
@@ -139,30 +240,58 @@ class _Loop:
         self.heartbeat.discard(trial.id)
         try:
             if outcome.state == TrialState.COMPLETE:
-                return self.study.tell(trial, outcome.result, state=TrialState.COMPLETE,
-                                       meta=outcome.meta)
-            return self.study.tell(trial, state=outcome.state, error=outcome.error,
-                                   meta=outcome.meta)
+                return self.study._finish(trial, outcome.result, state=TrialState.COMPLETE,
+                                          meta=outcome.meta)
+            return self.study._finish(trial, state=outcome.state, error=outcome.error,
+                                      meta=outcome.meta)
         except TrialStateError:
             stored = self.study.storage.get_trials(self.study.id, min_id=trial.id)[0]
             logger.warning("trial %d was finished by another worker meanwhile (%s); its "
                            "result is dropped", trial.number, stored.error or stored.state)
             return stored
 
+    def misfit(self, outcome: CallOutcome) -> InvalidResultError | None:
+        """The error that stops the run when *outcome*'s result cannot fit the study.
+
+        A missing or unknown key (or one number for several objectives) is a bug in the
+        objective, not bad luck; so is a value that is not a number before any trial of
+        the study has completed. Values that are not finite only fail their trial.
+        """
+        if outcome.state != TrialState.COMPLETE:
+            return None
+        study = self.study
+        try:
+            normalize_result(outcome.result, study.objectives, study.constraints)
+        except ResultShapeError as exc:
+            return exc
+        except ResultTypeError as exc:
+            return None if self.report.had_complete or self.report.counts[
+                TrialState.COMPLETE] else exc
+        except InvalidResultError:
+            return None
+        return None
+
     def finish(self, trial: Trial, outcome: CallOutcome) -> Trial:
         """Record *outcome*, then update progress, run callbacks, apply the failure policy."""
+        misfit = self.misfit(outcome)
         finished = self.record(trial, outcome)
+        self.report.add(finished)
         self.progress.update(finished)
+        if misfit is not None:
+            raise type(misfit)(
+                f"study {self.study.name!r} stopped: trial {finished.number} returned "
+                f"{outcome.result!r:.80}, which does not fit the study's objectives "
+                f"({misfit}); fix the objective; {self.study.kept_note()}"
+            )
         for callback in self.callbacks:
             callback(self.study, finished)
         self.failures = self.failures + 1 if finished.state == TrialState.FAILED else 0
         limit = self.max_consecutive_failures
         if limit is not None and self.failures >= limit:
-            first_line = (finished.error or "").splitlines()[0] if finished.error else ""
             raise TooManyFailuresError(
                 f"the objective failed {self.failures} times in a row, so study "
-                f"{self.study.name!r} stopped; last error: {first_line}; finished trials "
-                "are stored"
+                f"{self.study.name!r} stopped; last error: {error_head(finished.error)}; "
+                f"{self.study.kept_note()}"
             )
         return finished
 
@@ -171,7 +300,7 @@ class _Loop:
         for trial in trials:
             self.heartbeat.discard(trial.id)
             with contextlib.suppress(TrialStateError):
-                self.study.tell(trial, state=TrialState.FAILED, error=reason)
+                self.study._finish(trial, state=TrialState.FAILED, error=reason)
 
 
 def interrupted(exc: BaseException) -> str:
@@ -217,20 +346,29 @@ def run_loop(
         )
     study.fail_abandoned()
     budget = n_trials
+    done = 0
     if total_trials is not None:
         done = sum(1 for t in study.get_trials() if t.state.is_finished)
         remaining = max(total_trials - done, 0)
         budget = remaining if budget is None else min(budget, remaining)
     if budget is None and timeout is None:
-        raise OptimizerError("give n_trials, total_trials or timeout, or the loop never ends")
+        logger.info("study %r: no n_trials, total_trials or timeout given, so trials run "
+                    "until interrupted (Ctrl-C)", study.name)
+    if not sequential and executor is None and not isolated:
+        check_main_guard(n_workers or 1)
     keywords = _keyword_args(objective)
     deadline = math.inf if timeout is None else time.monotonic() + timeout
-    progress = _Progress(study, budget, show_progress)
+    if total_trials is not None and (n_trials is None or done + n_trials >= total_trials):
+        progress = _Progress(study, max(total_trials, done), show_progress, initial=done)
+    else:
+        progress = _Progress(study, budget, show_progress)
     heartbeat = Heartbeat(study.storage.heartbeat, interval=heartbeat_interval,
                           reap=study.fail_abandoned)
+    report = _Report(study)
     loop = _Loop(study, budget=budget, deadline=deadline, max_trials=total_trials,
                  progress=progress, callbacks=callbacks,
-                 max_consecutive_failures=max_consecutive_failures, heartbeat=heartbeat)
+                 max_consecutive_failures=max_consecutive_failures, heartbeat=heartbeat,
+                 report=report)
     try:
         with heartbeat:
             if sequential:
@@ -251,3 +389,5 @@ def run_loop(
         study.fail_abandoned()  # leave no trial of a dead worker behind
     finally:
         progress.close()
+        if loop.started:
+            logger.info("%s", report.summary())

@@ -16,11 +16,15 @@ import numpy as np
 
 from hyperpilot import __version__
 from hyperpilot.exceptions import (
+    DuplicateConfigurationError,
     DuplicateStudyError,
     HyperpilotError,
+    NoCompleteTrialError,
     OptimizerError,
+    StorageError,
     StudyFullError,
     StudyMismatchError,
+    StudyNotFoundError,
     TrialStateError,
 )
 from hyperpilot.execution._call import format_error
@@ -30,8 +34,14 @@ from hyperpilot.optimizers._registry import make_optimizer
 from hyperpilot.space._params import Hyperparameter
 from hyperpilot.space._space import Space
 from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, TrialOutcome
-from hyperpilot.storage._url import get_storage
+from hyperpilot.storage._url import (
+    default_storage_url,
+    display_url,
+    get_storage,
+    sqlite_file,
+)
 from hyperpilot.study._abandoned import abandoned_reason
+from hyperpilot.study._failures import no_complete_text
 from hyperpilot.trial._objectives import (
     Constraint,
     Objective,
@@ -47,6 +57,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger("hyperpilot")
 
 SPEC_FORMAT = 1
+
+DEFAULT_OPTIMIZER = "bo"
+"""The optimizer of a new study when none is given."""
 
 
 def worker_id() -> str:
@@ -103,14 +116,21 @@ class Study:
         self.record = record
         self._optimizer = optimizer
         spec = record.spec
-        self.space = Space.from_json(spec["space"])
-        self.objectives: tuple[Objective, ...] = tuple(
-            Objective(o["name"], o["direction"]) for o in spec["objectives"]
-        )
-        self.constraints: tuple[Constraint, ...] = tuple(
-            Constraint(c["name"], c["upper"]) for c in spec.get("constraints", [])
-        )
-        self.seed: int = int(spec["seed"])
+        try:
+            self.space = Space.from_json(spec["space"])
+            self.objectives: tuple[Objective, ...] = tuple(
+                Objective(o["name"], o["direction"]) for o in spec["objectives"]
+            )
+            self.constraints: tuple[Constraint, ...] = tuple(
+                Constraint(c["name"], c["upper"]) for c in spec.get("constraints", [])
+            )
+            self.seed: int = int(spec["seed"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            what = f"no key {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
+            raise StorageError(
+                f"study {record.name!r} in {display_url(storage.url)} has a damaged "
+                f"description ({what}); the storage file may be damaged"
+            ) from None
         self._cache = _TrialCache(storage, record.id)
         self._next_number: int | None = None
         self._running: dict[int, Trial] = {}
@@ -188,18 +208,38 @@ class Study:
         beat = now if heartbeat_interval is not None else None
         trial = self.storage.claim_pending(self.id, worker_id(), now)
         if trial is None:
-            proposal = self.optimizer.ask(self.history())
-            meta = dict(proposal.meta)
-            if heartbeat_interval is not None and heartbeat_interval != DEFAULT_INTERVAL:
-                meta["heartbeat_interval"] = heartbeat_interval
-            try:
-                trial = self.storage.add_trial(self.id, NewTrial(
-                    config=proposal.config, budget=proposal.budget, seed=proposal.seed,
-                    instance=proposal.instance, worker=worker_id(), created_at=now,
-                    meta=meta, heartbeat_at=beat, max_trials=max_trials,
-                ))
-            except StudyFullError:
-                return None
+            # An independent worker cannot see the proposals that other workers are about
+            # to store: unless the optimizer wants repeats, a proposal is stored only if no
+            # trial has its configuration; otherwise the numbering is read again from the
+            # storage and the optimizer asked again, at most 10 times.
+            unique = self.independent and not self.optimizer.wants_repeats
+            refused = 0
+            while trial is None:
+                proposal = self.optimizer.ask(self.history())
+                # The trial starts now, not before the proposal: a slow proposal must
+                # neither count as the trial's time nor make its first heartbeat stale.
+                now = time.time()
+                beat = now if heartbeat_interval is not None else None
+                meta = dict(proposal.meta)
+                if heartbeat_interval is not None and heartbeat_interval != DEFAULT_INTERVAL:
+                    meta["heartbeat_interval"] = heartbeat_interval
+                try:
+                    trial = self.storage.add_trial(self.id, NewTrial(
+                        config=proposal.config, budget=proposal.budget, seed=proposal.seed,
+                        instance=proposal.instance, worker=worker_id(), created_at=now,
+                        meta=meta, heartbeat_at=beat, max_trials=max_trials, unique=unique,
+                    ))
+                except StudyFullError:
+                    return None
+                except DuplicateConfigurationError:
+                    self._next_number = None  # follow the numbering of the storage
+                    refused += 1
+                    unique = refused < 10
+            if refused == 10:
+                logger.warning(
+                    "study %r: 10 proposals in a row repeated configurations that trials "
+                    "already have (is the space nearly exhausted?); trial %d was stored "
+                    "without that check", self.name, trial.number)
         elif beat is not None:
             self.storage.heartbeat([trial.id], beat)
             trial.heartbeat_at = beat
@@ -232,6 +272,12 @@ class Study:
             TrialStateError: if the trial is not running (already told, or failed meanwhile).
 
         """
+        return self._finish(trial, result, state=state, error=error, meta=meta, warn=True)
+
+    def _finish(self, trial: Trial | int, result: Any = None, *,
+                state: TrialState | str | None = None, error: str | None = None,
+                meta: Mapping[str, Any] | None = None, warn: bool = False) -> Trial:
+        """:meth:`tell`; with *warn* an invalid result is also logged (the loops log their own)."""
         trial = self._running_trial(trial)
         outcome_state = TrialState(state) if state is not None else (
             TrialState.COMPLETE if result is not None else TrialState.FAILED
@@ -246,7 +292,8 @@ class Study:
                 )
             except HyperpilotError as exc:
                 outcome_state, error = TrialState.FAILED, f"invalid result: {exc}"
-                logger.warning("trial %d failed: %s", trial.number, error)
+                if warn:
+                    logger.warning("trial %d failed: %s", trial.number, error)
         elif outcome_state == TrialState.FAILED and error is None:
             error = "failed without a reason (tell() got no result)"
         elif not outcome_state.is_finished:
@@ -286,15 +333,32 @@ class Study:
     ) -> Trial:
         """Queue a configuration to be evaluated before the optimizer's next proposals.
 
+        *config* may be partial: the active hyperparameters it leaves out are filled in now
+        by the study's optimizer (its proposal for the next trial, with the given values
+        kept), so ``study.enqueue({"lr": 0.01})`` tries that learning rate with the rest
+        chosen as the optimizer would. ``trial.meta["given"]`` lists the names given.
+
         Raises:
             ConfigurationError: naming the offending hyperparameter if *config* does not fit.
 
         """
-        valid = self.space.validate(config)
-        return self.storage.add_trial(self.id, NewTrial(
+        valid = self.space.complete(config, {})
+        filled = [name for name in valid if name not in config]
+        extra: dict[str, Any] = {"enqueued": True}
+        if filled:
+            proposal = self.optimizer.ask(self.history())
+            valid = self.space.complete(config, proposal.config)
+            extra["given"] = [name for name in valid if name in config]
+        trial = self.storage.add_trial(self.id, NewTrial(
             config=valid, state=TrialState.PENDING, budget=budget, created_at=time.time(),
-            meta={"enqueued": True, **dict(meta or {})},
+            meta={**extra, **dict(meta or {})},
         ))
+        self._next_number = None  # the queue took a number: follow the storage's count
+        if filled:
+            logger.info("trial %d enqueued with %s given and %s from optimizer %s",
+                        trial.number, ", ".join(extra["given"]) or "nothing",
+                        ", ".join(filled), self.optimizer.name)
+        return trial
 
     def fail_abandoned(self, *, grace: float | None = None) -> list[Trial]:
         """Fail running trials whose worker is gone; return them.
@@ -366,21 +430,58 @@ class Study:
         Feasible trials come first; among infeasible ones the least violating wins.
 
         Raises:
-            ValueError: for a multi-objective study (use :attr:`best_trials`) or when no
-                trial has completed.
+            ValueError: for a multi-objective study (use :attr:`best_trials`).
+            NoCompleteTrialError: when no trial has completed (saying how many failed and
+                the most common error).
 
         """
         if len(self.objectives) != 1:
             raise ValueError(
                 f"study {self.name!r} has {len(self.objectives)} objectives; use best_trials"
             )
-        complete = self.get_trials([TrialState.COMPLETE])
+        trials = self.get_trials()
+        complete = [t for t in trials if t.state == TrialState.COMPLETE]
         if not complete:
-            raise ValueError(f"study {self.name!r} has no complete trial yet")
+            raise NoCompleteTrialError(f"study {self.name!r}: {no_complete_text(trials)}")
         objective = self.objectives[0]
         return min(complete, key=lambda t: (
-            self.violation(t), objective.sign * (t.values or {})[objective.name]
+            self.violation(t), objective.sign * self._value(t, objective.name)
         ))
+
+    def _value(self, trial: Trial, name: str) -> float:
+        """*trial*'s value of objective *name*; a complete trial without it is damage."""
+        values = trial.values or {}
+        if name not in values:
+            raise StorageError(
+                f"trial {trial.number} of study {self.name!r} is complete but holds no value "
+                f"for objective {name!r} (it holds {sorted(values)}); the storage may be "
+                "damaged"
+            )
+        return values[name]
+
+    @property
+    def best_value(self) -> float:
+        """The objective value of :attr:`best_trial` (single-objective studies)."""
+        value = self.best_trial.value
+        assert value is not None  # a complete trial has its values
+        return value
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        """The configuration of :attr:`best_trial` (single-objective studies)."""
+        return dict(self.best_trial.config)
+
+    def where(self) -> str:
+        """Where the study's trials live, for messages: the storage URL, or memory."""
+        if not self.storage.persistent:
+            return "memory (gone when this process ends)"
+        return display_url(self.storage.url)
+
+    def kept_note(self) -> str:
+        """What happens to finished trials when a run stops, as a clause for messages."""
+        if not self.storage.persistent:
+            return "its finished trials stay in this Study object until the process ends"
+        return f"its finished trials are stored in {display_url(self.storage.url)}"
 
     @property
     def best_trials(self) -> list[Trial]:
@@ -388,7 +489,7 @@ class Study:
         complete = [t for t in self.get_trials([TrialState.COMPLETE]) if self.violation(t) == 0]
         if not complete:
             return []
-        points = np.array([[o.sign * (t.values or {})[o.name] for o in self.objectives]
+        points = np.array([[o.sign * self._value(t, o.name) for o in self.objectives]
                            for t in complete])
         keep = []
         for i, point in enumerate(points):
@@ -432,7 +533,9 @@ class Study:
                 ``trial``, ``budget``, ``seed`` or ``instance`` they are passed by keyword.
                 It returns a number, a mapping of objective (and constraint) names to
                 numbers, or a :class:`~hyperpilot.Result`.
-            n_trials: how many trials to run in this call.
+            n_trials: how many trials to run in this call. Without *n_trials*,
+                *total_trials* and *timeout*, trials run until the process is interrupted
+                (Ctrl-C fails the running trial and keeps the finished ones).
             total_trials: stop once the study holds this many finished trials, counting
                 those of earlier runs: rerunning the same script resumes where it stopped.
             timeout: seconds after which no new trial starts.
@@ -509,12 +612,14 @@ def create_study(
         objectives: ``"minimize"``, ``"maximize"``, or a mapping of names to directions.
         constraints: names mapped to upper bounds; a trial is feasible when every measured
             constraint value is at or below its bound.
-        optimizer: a registry name (``"random"``, ``"sobol"``), a mapping with ``name`` and
-            arguments, or an optimizer object; by default ``"random"`` for a new study and
-            the stored one for a reopened study.
+        optimizer: a registry name (``"bo"``, ``"random"``, ``"sobol"``...), a mapping with
+            ``name`` and arguments, or an optimizer object; by default ``"bo"`` for a new
+            study and the stored one for a reopened study.
         storage: ``"memory"``, a URL such as ``sqlite:///runs.db`` or ``postgresql://...``,
-            or a storage object; by default ``sqlite:///hyperpilot.db``.
-        name: unique within the storage; generated when omitted.
+            or a storage object. By default a named study goes to ``$HYPERPILOT_STORAGE``,
+            else ``sqlite:///hyperpilot.db``, and an unnamed one stays in memory, so that
+            running a script twice never piles up anonymous studies in a file.
+        name: unique within the storage; generated when omitted (``study-DATE-TIME-XXXX``).
         seed: makes the run reproducible; drawn at random (and stored) when omitted. A
             reopened study keeps its stored seed.
         load_if_exists: reopen an existing study of that name instead of failing, after
@@ -529,7 +634,10 @@ def create_study(
     the_space = _as_space(space)
     objs = parse_objectives(objectives)
     cons = parse_constraints(constraints)
-    opt = make_optimizer("random" if optimizer is None else optimizer)
+    opt = make_optimizer(DEFAULT_OPTIMIZER if optimizer is None else optimizer)
+    in_memory_by_default = storage is None and name is None
+    if in_memory_by_default:
+        storage = "memory"
     store = get_storage(storage)
     name = name or time.strftime("study-%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     given_seed = seed
@@ -543,22 +651,33 @@ def create_study(
         else:
             _check_same(record, spec)
             if given_seed is not None and int(given_seed) != record.spec["seed"]:
-                logger.warning("study %r keeps its stored seed %s (seed=%s ignored)",
-                               name, record.spec["seed"], given_seed)
+                logger.warning("study %r keeps its stored seed %s; the seed %s given applies "
+                               "to new studies only", name, record.spec["seed"], given_seed)
             if optimizer is not None:
                 _note_other_optimizer(record, opt)
-            return Study(storage=store, record=record,
-                         optimizer=None if optimizer is None else opt)
+            study = Study(storage=store, record=record,
+                          optimizer=None if optimizer is None else opt)
+            finished = sum(1 for t in study.get_trials() if t.state.is_finished)
+            logger.info("study %r reopened from %s with %d finished trial%s", name,
+                        study.where(), finished, "" if finished == 1 else "s")
+            return study
     try:
         record = store.create_study(name, spec, time.time())
-    except DuplicateStudyError:
+    except DuplicateStudyError as exc:
         if not load_if_exists:
-            raise
+            raise DuplicateStudyError(
+                f"{exc}; pass load_if_exists=True to continue it, or choose another name"
+            ) from None
         # Another worker created it between our look-up and our insert.
         return create_study(space=the_space, objectives=objectives, constraints=constraints,
                             optimizer=optimizer, storage=store, name=name, seed=given_seed,
                             load_if_exists=True)
-    return Study(storage=store, record=record, optimizer=opt)
+    study = Study(storage=store, record=record, optimizer=opt)
+    hint = (f" (give name=... to keep it in {default_storage_url()})"
+            if in_memory_by_default else "")
+    logger.info("study %r created in %s with optimizer %s%s", name, study.where(),
+                opt.name, hint)
+    return study
 
 
 def _check_same(record: StudyRecord, spec: dict[str, Any]) -> None:
@@ -594,9 +713,16 @@ def load_study(
     study whose optimizer cannot be rebuilt here can still be read.
 
     Raises:
-        StudyNotFoundError: listing the studies the storage does hold.
+        StudyNotFoundError: listing the studies the storage does hold; also when the
+            storage is an SQLite file that does not exist (none is created).
 
     """
+    path = sqlite_file(storage)
+    if path is not None and not path.exists():
+        raise StudyNotFoundError(
+            f"no study named {name!r}: the storage file {str(path)!r} does not exist "
+            "(nothing was created)"
+        )
     store = get_storage(storage)
     record = store.get_study(name)
     opt = None if optimizer is None else make_optimizer(optimizer)

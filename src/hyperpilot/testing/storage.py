@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 import pytest
 
 from hyperpilot.exceptions import (
+    DuplicateConfigurationError,
     DuplicateStudyError,
     StudyFullError,
     StudyNotFoundError,
@@ -571,6 +572,115 @@ class StorageContract:
         assert sum(_together(self.n_threads, work)) == limit
         numbers = sorted(t.number for t in storage.get_trials(study.id))
         assert numbers == list(range(limit))
+
+    # ------------------------------------------------------------------ unique configurations
+    def test_unique_refuses_a_configuration_the_study_has(self, storage: Storage) -> None:
+        """A unique trial whose config a trial of the study has, in any state, is refused.
+
+        Nothing is stored and no number is used; the key order does not matter.
+        """
+        study = storage.create_study("s", {}, 0.0)
+        awkward = storage.add_trial(study.id, _running(AWKWARD_CONFIG))
+        storage.finish_trial(awkward.id, TrialOutcome(TrialState.FAILED, 1.0, error="x"))
+        storage.add_trial(study.id, _pending({"x": 0.25, "y": "a"}))
+        done = storage.add_trial(study.id, _running({"x": 0.5, "n": 2}))
+        storage.finish_trial(done.id, _complete())
+        before = storage.get_trials(study.id)
+        reordered = dict(reversed(list(AWKWARD_CONFIG.items())))
+        for config, number in ((reordered, 0), ({"y": "a", "x": 0.25}, 1),
+                               ({"n": 2, "x": 0.5}, 2)):
+            for state in (TrialState.RUNNING, TrialState.PENDING):
+                with pytest.raises(DuplicateConfigurationError, match=f"trial {number}") as info:
+                    storage.add_trial(study.id, NewTrial(config=config, state=state,
+                                                         unique=True))
+                assert isinstance(info.value, ValueError)
+        assert storage.get_trials(study.id) == before, "a refused trial stores nothing"
+        assert storage.add_trial(study.id, _running({"x": 0.75}, unique=True)).number == 3
+        assert storage.add_trial(study.id, _running({"x": 0.25, "y": "a"})).number == 4, \
+            "without unique, no check"
+
+    def test_unique_accepts_another_configuration_budget_or_study(
+        self, storage: Storage
+    ) -> None:
+        """Unique compares the configuration and the budget, within the study."""
+        study = storage.create_study("s", {}, 0.0)
+        other = storage.create_study("other", {}, 0.0)
+        storage.add_trial(study.id, _running({"x": 0.5, "k": "a"}))
+        storage.add_trial(study.id, _running({"x": 0.5, "k": "a"}, budget=3.0))
+        accepted = [
+            storage.add_trial(study.id, _running({"x": 0.5, "k": "b"}, unique=True)),
+            storage.add_trial(study.id, _running({"x": 0.5000001, "k": "a"}, unique=True)),
+            storage.add_trial(study.id, _running({"x": 0.5}, unique=True)),
+            storage.add_trial(study.id, _running({"x": 0.5, "k": "a", "z": 1}, unique=True)),
+            storage.add_trial(study.id, _running({"x": 0.5, "k": "a"}, budget=9.0, unique=True)),
+            storage.add_trial(study.id, _running({"x": 0.5, "k": "a"}, budget=0.0, unique=True)),
+            storage.add_trial(other.id, _running({"x": 0.5, "k": "a"}, unique=True)),
+        ]
+        assert [t.number for t in accepted] == [2, 3, 4, 5, 6, 7, 0]
+        for budget in (None, 3.0, 9.0):
+            with pytest.raises(DuplicateConfigurationError):
+                storage.add_trial(study.id, _running({"k": "a", "x": 0.5}, budget=budget,
+                                                     unique=True))
+        assert len(storage.get_trials(study.id)) == 8
+
+    def test_unique_combines_with_max_trials(self, storage: Storage) -> None:
+        """With both conditions a trial is stored only if both hold; a full study says so."""
+        study = storage.create_study("s", {}, 0.0)
+        storage.add_trial(study.id, _running({"x": 0}))
+        storage.add_trial(study.id, _running({"x": 1}))
+        with pytest.raises(DuplicateConfigurationError):
+            storage.add_trial(study.id, _running({"x": 1}, unique=True, max_trials=3))
+        assert storage.add_trial(study.id, _running({"x": 2}, unique=True,
+                                                    max_trials=3)).number == 2
+        for config in ({"x": 2}, {"x": 3}):  # full: a duplicate or not, the limit refuses
+            with pytest.raises(StudyFullError):
+                storage.add_trial(study.id, _running(config, unique=True, max_trials=3))
+        assert [t.config for t in storage.get_trials(study.id)] == [{"x": 0}, {"x": 1},
+                                                                   {"x": 2}]
+
+    def test_concurrent_unique_adds_store_each_configuration_once(
+        self, storage: Storage
+    ) -> None:
+        """Threads adding the same configurations as unique store each exactly once."""
+        study = storage.create_study("s", {}, 0.0)
+        configs = [{"j": j, "x": j / 7} for j in range(self.trials_per_thread)]
+
+        def work(k: int) -> list[int]:
+            added = []
+            for config in configs[k % 2::2] + configs[(k + 1) % 2::2]:
+                try:
+                    added.append(storage.add_trial(study.id, _running(config, unique=True,
+                                                                      worker=f"w{k}")).number)
+                except DuplicateConfigurationError:
+                    continue
+            return added
+
+        numbers = [n for batch in _together(self.n_threads, work) for n in batch]
+        assert sorted(numbers) == list(range(len(configs)))
+        stored = storage.get_trials(study.id)
+        assert sorted(t.config["j"] for t in stored) == list(range(len(configs)))
+
+    def test_two_handles_store_a_unique_configuration_once(self, storage: Storage) -> None:
+        """Two handles adding the same configurations as unique store each exactly once."""
+        with self._second_handle(storage) as other:
+            study = storage.create_study("s", {}, 0.0)
+            handles = [storage, other]
+            configs = [{"x": j / 3, "j": j} for j in range(self.trials_per_thread)]
+
+            def work(k: int) -> int:
+                added = 0
+                for config in configs:
+                    try:
+                        handles[k % 2].add_trial(study.id, _running(config, unique=True))
+                    except DuplicateConfigurationError:
+                        continue
+                    added += 1
+                return added
+
+            assert sum(_together(4, work)) == len(configs)
+            trials = storage.get_trials(study.id)
+            assert sorted(t.config["j"] for t in trials) == list(range(len(configs)))
+            assert sorted(t.number for t in trials) == list(range(len(configs)))
 
     # ------------------------------------------------------------------ copies
     def test_records_are_copies(self, storage: Storage) -> None:

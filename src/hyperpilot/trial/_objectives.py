@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -9,10 +10,47 @@ from typing import Any, Literal
 
 import numpy as np
 
-from hyperpilot.exceptions import InvalidResultError, ObjectiveSpecError
+from hyperpilot.exceptions import (
+    InvalidResultError,
+    ObjectiveSpecError,
+    ResultShapeError,
+    ResultTypeError,
+)
 
 Direction = Literal["minimize", "maximize"]
 _DIRECTIONS = ("minimize", "maximize")
+_SPELLINGS: dict[str, Direction] = {
+    "minimize": "minimize", "min": "minimize", "maximize": "maximize", "max": "maximize",
+}
+
+
+def parse_direction(text: Any, *, what: str = "direction") -> Direction:
+    """Read a direction: ``minimize`` / ``maximize`` (or ``min`` / ``max``), any case.
+
+    Raises:
+        ObjectiveSpecError: naming *what* and, for a near miss, the direction meant.
+
+    """
+    if isinstance(text, str):
+        key = text.strip().lower()
+        if key in _SPELLINGS:
+            return _SPELLINGS[key]
+        close = difflib.get_close_matches(key, list(_SPELLINGS), n=1, cutoff=0.6)
+        if not close and len(key) >= 3:
+            # "maximise", "Maximum", "minimal": a prefix of a direction is meant as it.
+            close = [d for d in _DIRECTIONS if d[:3] == key[:3]]
+        if close:
+            hint = f"; did you mean {_SPELLINGS[close[0]]!r}?"
+        elif what == "objectives":
+            hint = f"; to name the objective, pass a mapping such as {{{text!r}: 'minimize'}}"
+        else:
+            hint = " (or 'min' / 'max')"
+        raise ObjectiveSpecError(
+            f"{what} must be 'minimize' or 'maximize', got {text!r}{hint}"
+        )
+    raise ObjectiveSpecError(
+        f"{what} must be 'minimize' or 'maximize', got {type(text).__name__} {text!r}"
+    )
 
 
 @dataclass(frozen=True)
@@ -27,11 +65,9 @@ class Objective:
             raise ObjectiveSpecError(
                 f"objective names must be non-empty strings, got {self.name!r}"
             )
-        if self.direction not in _DIRECTIONS:
-            raise ObjectiveSpecError(
-                f"objective {self.name!r}: direction must be 'minimize' or 'maximize', "
-                f"got {self.direction!r}"
-            )
+        direction = parse_direction(self.direction,
+                                    what=f"objective {self.name!r}: direction")
+        object.__setattr__(self, "direction", direction)  # "max" is stored as "maximize"
 
     @property
     def sign(self) -> float:
@@ -68,13 +104,14 @@ def _is_real(value: Any) -> bool:
 def parse_objectives(spec: Any) -> tuple[Objective, ...]:
     """Normalize the ``objectives`` argument of ``create_study``.
 
-    Accepts ``"minimize"``/``"maximize"`` (one objective named ``value``), a mapping of names
-    to directions, a sequence of :class:`Objective`, or a sequence of names (all minimized).
+    Accepts a direction (one objective named ``value``), a mapping of names to directions,
+    a sequence of :class:`Objective`, or a sequence of names (all minimized). Directions are
+    ``"minimize"`` / ``"maximize"`` or ``"min"`` / ``"max"``, in any case; a single string
+    that is not one of them is refused (it used to be taken for an objective's name, which
+    silently minimized a ``"Maximize"``).
     """
     if isinstance(spec, str):
-        if spec in _DIRECTIONS:
-            return (Objective("value", spec),)  # type: ignore[arg-type]
-        return (Objective(spec),)
+        return (Objective("value", parse_direction(spec, what="objectives")),)
     if isinstance(spec, Objective):
         return (spec,)
     if isinstance(spec, Mapping):
@@ -134,7 +171,7 @@ def _number(name: str, value: Any) -> float:
     ):
         if isinstance(value, np.ndarray) and value.size == 1:
             return _number(name, value.item())
-        raise InvalidResultError(
+        raise ResultTypeError(
             f"{name}: expected a number, got {type(value).__name__} {value!r:.80}"
         )
     number = float(value)
@@ -149,7 +186,10 @@ def normalize_result(
     """Split what an objective returned into objective values, constraint values and meta.
 
     Raises:
-        InvalidResultError: naming what is missing, unknown, not a number or not finite.
+        ResultShapeError: naming a missing or unknown key, or a number where a mapping of
+            several objectives is needed.
+        ResultTypeError: naming a value that is not a number.
+        InvalidResultError: naming a value that is not finite.
 
     """
     meta: dict[str, Any] = {}
@@ -163,12 +203,12 @@ def normalize_result(
     if isinstance(result, Mapping):
         unknown = [k for k in result if k not in names and k not in cnames]
         if unknown:
-            raise InvalidResultError(
+            raise ResultShapeError(
                 f"result has unknown key {unknown[0]!r}; objectives: {names}, constraints: {cnames}"
             )
         missing = [n for n in names if n not in result]
         if missing:
-            raise InvalidResultError(
+            raise ResultShapeError(
                 f"result lacks objective {missing[0]!r}; got keys {list(result)}"
             )
         values = {n: _number(f"objective {n!r}", result[n]) for n in names}
@@ -177,7 +217,7 @@ def normalize_result(
             raw_constraints = {**(raw_constraints or {}), **found}
     else:
         if len(names) != 1:
-            raise InvalidResultError(
+            raise ResultShapeError(
                 f"the study has {len(names)} objectives {names}; return a mapping of them, "
                 f"got {type(result).__name__} {result!r:.80}"
             )
@@ -187,6 +227,6 @@ def normalize_result(
         given = dict(raw_constraints or {})
         missing = [c for c in cnames if c not in given]
         if missing:
-            raise InvalidResultError(f"result lacks constraint {missing[0]!r}")
+            raise ResultShapeError(f"result lacks constraint {missing[0]!r}")
         constraint_values = {c: _number(f"constraint {c!r}", given[c]) for c in cnames}
     return values, constraint_values, meta

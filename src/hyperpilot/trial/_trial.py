@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+USER_ATTRS = "user_attrs"
+"""The key of ``Trial.meta`` under which an objective's own attributes are stored."""
 
 
 class TrialState(str, enum.Enum):
@@ -85,6 +89,37 @@ class Trial:
                 f"trial {self.number} has {len(self.values)} objectives; read trial.values"
             )
         return next(iter(self.values.values()))
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        """What the objective recorded with :meth:`set_user_attr` (a copy)."""
+        attrs = self.meta.get(USER_ATTRS)
+        return dict(attrs) if isinstance(attrs, dict) else {}
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Record *value* under *key* with this trial (stored in ``meta["user_attrs"]``).
+
+        Call it from an objective that takes a ``trial`` argument, wherever the trial runs
+        (in the loop, in worker processes, on Dask, isolated): the attributes are stored
+        when the trial finishes, whether it completes, fails or is pruned.
+
+        Raises:
+            TypeError: when *key* is not a string or *value* cannot be stored as JSON.
+
+        """
+        if not isinstance(key, str):
+            raise TypeError(f"set_user_attr: key must be a string, got {type(key).__name__} "
+                            f"{key!r}")
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"set_user_attr({key!r}, ...): the value must be JSON-ready "
+                            f"(numbers, strings, lists, dicts), got {type(value).__name__}: "
+                            f"{exc}") from None
+        attrs = self.meta.get(USER_ATTRS)
+        if not isinstance(attrs, dict):
+            attrs = self.meta[USER_ATTRS] = {}
+        attrs[key] = value
 
     @property
     def duration(self) -> float | None:

@@ -4,10 +4,10 @@ Names load on first access: the numerical modules import SciPy, which costs more
 a second, and most users only name ``"bo"`` in ``create_study``.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
+# No ``from __future__ import annotations`` here: it would put ``annotations`` among the
+# package's public names.
+import importlib as _importlib
+from typing import Any as _Any
 
 _WHERE: dict[str, str] = {
     "Acquisition": "_acquisition",
@@ -41,8 +41,12 @@ _WHERE: dict[str, str] = {
 __all__ = sorted(_WHERE)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     if name not in _WHERE:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(f"{__name__}.{_WHERE[name]}")
+    module = _importlib.import_module(f"{__name__}.{_WHERE[name]}")
     return getattr(module, name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})

@@ -104,10 +104,12 @@ class BayesianOptimizer(Optimizer):
         n_initial: trials in the initial design; default ``clip(D + 1, 5, 10)``, at most
             ``n_trials / 5`` (at least 2) when ``n_trials`` is given.
         initial_design: ``"sobol"`` (scrambled Sobol points, the default) or ``"lhs"`` (a
-            Latin hypercube of the design's size). With priors, the prior-shaped half of
-            the design is drawn the same way and mapped through the priors.
+            Latin hypercube of the design's size). With priors, the design after the
+            prior's mode is one such sequence whose first half is mapped through the
+            priors; its points alternate between the halves.
         design_default: start the design with the space's default configuration (with
-            priors it always starts with the prior's mode, which is that configuration).
+            priors it always starts with the prior's mode, which is that configuration),
+            unless a trial already has it.
         random_fraction: share of proposals drawn at random after the initial design;
             default 0 for a GP, 0.1 for a forest.
         prior_beta: πBO strength β; the prior's exponent is ``β / n`` after ``n``
@@ -184,6 +186,11 @@ class BayesianOptimizer(Optimizer):
         self._acq: Acquisition | None = None
         self._design_prior: UnitDesign | None = None
         self._design_uniform: UnitDesign | None = None
+
+    @property
+    def wants_repeats(self) -> bool:
+        """A noisy objective is worth evaluating again at a configuration (``noisy``)."""
+        return self.noisy
 
     def to_config(self) -> dict[str, Any]:
         """Describe this optimizer; parts given as objects appear as descriptions.
@@ -297,25 +304,63 @@ class BayesianOptimizer(Optimizer):
     def _design(self, history: History, vspace: VectorSpace,
                 rng: np.random.Generator) -> Proposal:
         space = history.space
-        number, from_prior = history.number, False
+        slot = history.number
         if space.has_prior or self.design_default:
-            # The default configuration (with priors: the prior's mode) first.
-            if number == 0:
-                marker = "from_prior" if space.has_prior else "default"
-                return Proposal(space.default_config(),
-                                meta={"bo": {"kind": "design", marker: True}})
-            number -= 1
-        if space.has_prior:
-            # Then prior-shaped and uniform points in turn, so that a misleading prior
-            # cannot hide the rest of the space from the model.
-            number, from_prior = number // 2, number % 2 == 0
-        return self._design_point(history, number, from_prior)
+            # The default configuration (with priors: the prior's mode) first, unless a
+            # trial holds it already (another worker's, or an enqueued one): then the
+            # design point that trial number n_initial would get.
+            if slot == 0:
+                from hyperpilot.space._vectorized import rows_in
 
-    def _design_point(self, history: History, index: int, from_prior: bool,
+                default = space.default_config()
+                taken = self._taken(history)
+                if taken is None or not rows_in(vspace.from_configs([default]), taken)[0]:
+                    marker = "from_prior" if space.has_prior else "default"
+                    return Proposal(default, meta={"bo": {"kind": "design", marker: True}})
+                slot = self.initial_size(space)
+            slot -= 1
+        if not space.has_prior:
+            return self._design_point(history, slot, False)
+        # Then prior-shaped and uniform points in turn, so that a misleading prior cannot
+        # hide the rest of the space from the model.
+        return self._design_point(history, slot // 2, slot % 2 == 0)
+
+    def _layout(self, space: Space, from_prior: bool) -> tuple[int, int, int]:
+        """Where the prior-shaped or the uniform points sit in the one unit sequence.
+
+        The sequence is cut into rounds of ``length`` points; each round holds ``count``
+        points of the kind, starting at ``offset``. Without priors every point is uniform
+        and a round is a design. With priors a round is the design after the prior's mode:
+        its first half is mapped through the priors and its second half is not, so each
+        kind is a contiguous, evenly spread stretch of one sequence and no two points of
+        the design share a unit point. (Sobol points of equal parity would not do: in some
+        dimensions they all fall in one half.)
+
+        Returns:
+            ``(length, offset, count)``.
+
+        """
+        size = self.initial_size(space)
+        if not space.has_prior:
+            return size, 0, size
+        length = max(size - 1, 2)
+        n_prior = (length + 1) // 2
+        return (length, 0, n_prior) if from_prior else (length, n_prior, length - n_prior)
+
+    def _design_point(self, history: History, position: int, from_prior: bool,
                       **meta: Any) -> Proposal:
-        """Point *index* of the uniform or the prior-shaped design."""
+        """Point *position* of the uniform or the prior-shaped design points.
+
+        Both kinds are drawn from one sequence of unit points (see :meth:`_layout`); a unit
+        point always gives the same kind, so a point reached twice (by a redraw, a top-up,
+        a later design point) gives the same configuration, which the check for taken
+        configurations catches.
+        """
         design = self._design_prior if from_prior else self._design_uniform
         if design is None:
+            # Both designs draw the same unit points (the same seed and sequence). With
+            # forbidden combinations each skips its own rejects, so their positions can
+            # drift apart by the points one of them skipped.
             if self.initial_design == "lhs":
                 design = LatinHypercubeOptimizer(
                     n_points=self.initial_size(history.space), from_prior=from_prior,
@@ -328,18 +373,23 @@ class BayesianOptimizer(Optimizer):
                 self._design_uniform = design
         from hyperpilot.space._vectorized import rows_in
 
-        proposal = self._design_ask(design, history, index)
+        length, offset, count = self._layout(history.space, from_prior)
+
+        def ask(k: int) -> Proposal:
+            rounds, place = divmod(position + k * count, count)
+            return self._design_ask(design, history, rounds * length + offset + place)
+
+        proposal = ask(0)
         taken = self._taken(history)
         if taken is not None:
             # On a small discrete space design points can repeat an evaluated configuration;
-            # take the same point of the following designs instead (the run's later design
+            # take the same point of the following rounds instead (the run's later design
             # points keep their places).
             vspace = self._space(history.space)
-            step = self.initial_size(history.space)
             for k in range(1, _REDRAWS + 1):
                 if not rows_in(vspace.from_configs([proposal.config]), taken)[0]:
                     break
-                proposal = self._design_ask(design, history, index + k * step)
+                proposal = ask(k)
         info: dict[str, Any] = {"kind": "design", **meta}
         if history.space.has_prior:
             info["from_prior"] = from_prior
