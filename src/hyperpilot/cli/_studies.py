@@ -126,7 +126,7 @@ def list_command(args: argparse.Namespace) -> int:
             TrialState.COMPLETE) else "-"
         rows.append([record.name, fmt_time(record.created_at),
                      *(summary.counts.get(s, 0) for s in states), best,
-                     record.spec.get("optimizer", {}).get("name", "?")])
+                     study.spec.optimizer.get("name", "?")])
     print(table(["name", "created", *(s.value for s in states), "best", "optimizer"], rows))
     return 0
 
@@ -137,7 +137,6 @@ def show_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--top must be at least 1, got {args.top}")
     storage = open_existing_storage(args.storage)
     study = _open(storage, storage.get_study(args.name))
-    spec = study.record.spec
     trials = study.get_trials()
     if args.trial is not None:
         print("\n".join(_trial_lines(study, trials, args.trial)))
@@ -145,7 +144,7 @@ def show_command(args: argparse.Namespace) -> int:
     counts = {state: 0 for state in TrialState}
     for trial in trials:
         counts[trial.state] += 1
-    optimizer = dict(spec.get("optimizer", {}))
+    optimizer = dict(study.spec.optimizer)
     opt_name = optimizer.pop("name", "?")
     opt_args = ", ".join(f"{k}={v!r}" for k, v in optimizer.items())
     constraints = ", ".join(f"{c.name} <= {fmt(c.upper)}" for c in study.constraints) or "none"

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hyperpilot import __version__
 from hyperpilot.exceptions import (
     DuplicateConfigurationError,
     DuplicateStudyError,
@@ -42,6 +41,7 @@ from hyperpilot.storage._url import (
 )
 from hyperpilot.study._abandoned import abandoned_reason
 from hyperpilot.study._failures import no_complete_text
+from hyperpilot.study._spec import StudySpec
 from hyperpilot.trial._objectives import (
     Constraint,
     Objective,
@@ -55,8 +55,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 logger = logging.getLogger("hyperpilot")
-
-SPEC_FORMAT = 1
 
 DEFAULT_OPTIMIZER = "bo"
 """The optimizer of a new study when none is given."""
@@ -115,22 +113,12 @@ class Study:
         self.storage = storage
         self.record = record
         self._optimizer = optimizer
-        spec = record.spec
-        try:
-            self.space = Space.from_json(spec["space"])
-            self.objectives: tuple[Objective, ...] = tuple(
-                Objective(o["name"], o["direction"]) for o in spec["objectives"]
-            )
-            self.constraints: tuple[Constraint, ...] = tuple(
-                Constraint(c["name"], c["upper"]) for c in spec.get("constraints", [])
-            )
-            self.seed: int = int(spec["seed"])
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            what = f"no key {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
-            raise StorageError(
-                f"study {record.name!r} in {display_url(storage.url)} has a damaged "
-                f"description ({what}); the storage file may be damaged"
-            ) from None
+        self.spec = StudySpec.from_json(record.spec, study=record.name,
+                                        where=display_url(storage.url))
+        self.space: Space = self.spec.space
+        self.objectives: tuple[Objective, ...] = self.spec.objectives
+        self.constraints: tuple[Constraint, ...] = self.spec.constraints
+        self.seed: int = self.spec.seed
         self._cache = _TrialCache(storage, record.id)
         self._next_number: int | None = None
         self._running: dict[int, Trial] = {}
@@ -581,19 +569,6 @@ def _as_space(space: Space | Mapping[str, Hyperparameter]) -> Space:
     return space if isinstance(space, Space) else Space(space)
 
 
-def _spec(space: Space, objectives: Sequence[Objective], constraints: Sequence[Constraint],
-          optimizer: Optimizer, seed: int) -> dict[str, Any]:
-    return {
-        "format": SPEC_FORMAT,
-        "hyperpilot_version": __version__,
-        "space": space.to_json(),
-        "objectives": [{"name": o.name, "direction": o.direction} for o in objectives],
-        "constraints": [{"name": c.name, "upper": c.upper} for c in constraints],
-        "optimizer": optimizer.to_config(),
-        "seed": seed,
-    }
-
-
 def create_study(
     *,
     space: Space | Mapping[str, Hyperparameter],
@@ -642,17 +617,22 @@ def create_study(
     name = name or time.strftime("study-%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     given_seed = seed
     seed = secrets.randbits(31) if seed is None else int(seed)
-    spec = _spec(the_space, objs, cons, opt, seed)
+    spec = StudySpec(space=the_space, objectives=objs, constraints=cons,
+                     optimizer=opt.to_config(), seed=seed)
     if load_if_exists:
         try:
             record = store.get_study(name)
         except LookupError:
             pass
         else:
-            _check_same(record, spec)
-            if given_seed is not None and int(given_seed) != record.spec["seed"]:
+            stored = StudySpec.from_json(record.spec, study=name,
+                                         where=display_url(store.url))
+            mismatch = stored.mismatch(spec)
+            if mismatch is not None:
+                raise StudyMismatchError(f"study {name!r} {mismatch}")
+            if given_seed is not None and int(given_seed) != stored.seed:
                 logger.warning("study %r keeps its stored seed %s; the seed %s given applies "
-                               "to new studies only", name, record.spec["seed"], given_seed)
+                               "to new studies only", name, stored.seed, given_seed)
             if optimizer is not None:
                 _note_other_optimizer(record, opt)
             study = Study(storage=store, record=record,
@@ -662,7 +642,7 @@ def create_study(
                         study.where(), finished, "" if finished == 1 else "s")
             return study
     try:
-        record = store.create_study(name, spec, time.time())
+        record = store.create_study(name, spec.to_json(), time.time())
     except DuplicateStudyError as exc:
         if not load_if_exists:
             raise DuplicateStudyError(
@@ -678,27 +658,6 @@ def create_study(
     logger.info("study %r created in %s with optimizer %s%s", name, study.where(),
                 opt.name, hint)
     return study
-
-
-def _check_same(record: StudyRecord, spec: dict[str, Any]) -> None:
-    stored = record.spec
-    for key in ("objectives", "constraints"):
-        if stored.get(key, []) != spec[key]:
-            raise StudyMismatchError(
-                f"study {record.name!r} exists with {key} {stored.get(key)}, "
-                f"but {spec[key]} were given"
-            )
-    old, new = stored["space"]["hyperparameters"], spec["space"]["hyperparameters"]
-    for name in sorted(set(old) | set(new)):
-        if old.get(name) != new.get(name):
-            raise StudyMismatchError(
-                f"study {record.name!r} exists with another space: hyperparameter {name!r} is "
-                f"{old.get(name)} there but {new.get(name)} here; use a new study name"
-            )
-    if stored["space"].get("forbidden") != spec["space"].get("forbidden"):
-        raise StudyMismatchError(
-            f"study {record.name!r} exists with other forbidden combinations; use a new name"
-        )
 
 
 def load_study(
@@ -736,7 +695,7 @@ def optimizer_change(record: StudyRecord, optimizer: Optimizer) -> str | None:
 
     None when they have the same settings.
     """
-    stored: dict[str, Any] = record.spec["optimizer"]
+    stored = dict(StudySpec.from_json(record.spec, study=record.name).optimizer)
     given = json.loads(json.dumps(optimizer.to_config()))  # as it would be stored
     if given == stored:
         return None
@@ -766,7 +725,7 @@ def stored_optimizer(record: StudyRecord) -> Optimizer:
 
     """
     try:
-        return make_optimizer(record.spec["optimizer"])
+        return make_optimizer(dict(StudySpec.from_json(record.spec, study=record.name).optimizer))
     except OptimizerError as exc:
         raise OptimizerError(
             f"study {record.name!r}: its stored optimizer cannot be rebuilt here ({exc}); "

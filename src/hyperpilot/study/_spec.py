@@ -1,0 +1,139 @@
+"""The study's specification: what a study is, in one typed object with one JSON form.
+
+A storage keeps a study's specification as JSON (it knows nothing of spaces or
+optimizers); :class:`StudySpec` is the only place that writes that JSON and the only place
+that reads it, checking it on the way in, so that a damaged or foreign description is a
+one-line :class:`~hyperpilot.exceptions.StorageError` naming the study and what is wrong,
+never a ``KeyError`` deep inside.
+
+Format history (``format`` in the JSON):
+
+* 1 — ``space``, ``objectives``, ``constraints``, ``optimizer`` (its ``to_config()``),
+  ``seed``, ``hyperpilot_version``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hyperpilot import __version__
+from hyperpilot.exceptions import HyperpilotError, StorageError
+from hyperpilot.space._space import Space
+from hyperpilot.trial._objectives import Constraint, Objective
+
+SPEC_FORMAT = 1
+"""The newest specification format this code writes and reads."""
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """What a study is: its space, objectives, constraints, optimizer and seed.
+
+    Attributes:
+        space: the search space.
+        objectives: what is optimized, in order.
+        constraints: upper bounds on measured quantities.
+        optimizer: the description (``to_config()``) of the optimizer it was created with.
+        seed: the study's seed.
+        hyperpilot_version: the release that created the study.
+
+    """
+
+    space: Space
+    objectives: tuple[Objective, ...]
+    constraints: tuple[Constraint, ...] = ()
+    optimizer: Mapping[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    hyperpilot_version: str = __version__
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON-ready form a storage keeps."""
+        return {
+            "format": SPEC_FORMAT,
+            "hyperpilot_version": self.hyperpilot_version,
+            "space": self.space.to_json(),
+            "objectives": [{"name": o.name, "direction": o.direction} for o in self.objectives],
+            "constraints": [{"name": c.name, "upper": c.upper} for c in self.constraints],
+            "optimizer": dict(self.optimizer),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, *, study: str = "?", where: str = "the storage") -> StudySpec:
+        """Read a stored specification, checking every part.
+
+        Args:
+            data: what the storage returned.
+            study: the study's name, for messages.
+            where: the storage, for messages.
+
+        Raises:
+            StorageError: naming the study and the first thing that is wrong (a missing or
+                mistyped part, a format newer than this release knows).
+
+        """
+        def fail(what: str) -> StorageError:
+            return StorageError(f"study {study!r} in {where} has a damaged description "
+                                f"({what}); the storage file may be damaged")
+
+        if not isinstance(data, Mapping):
+            raise fail(f"expected an object, got {type(data).__name__}")
+        fmt = data.get("format", 1)
+        if not isinstance(fmt, int) or isinstance(fmt, bool):
+            raise fail(f"format must be a whole number, got {fmt!r}")
+        if fmt > SPEC_FORMAT:
+            raise StorageError(
+                f"study {study!r} in {where} was written by a newer hyperpilot (study format "
+                f"{fmt}; this release reads up to {SPEC_FORMAT}): upgrade hyperpilot to open it"
+            )
+        for key in ("space", "objectives", "seed"):
+            if key not in data:
+                raise fail(f"no key {key!r}")
+        try:
+            space = Space.from_json(data["space"])
+            objectives = tuple(Objective(o["name"], o["direction"]) for o in data["objectives"])
+            constraints = tuple(Constraint(c["name"], c["upper"])
+                                for c in data.get("constraints", []) or [])
+            seed = data["seed"]
+            if not isinstance(seed, int) or isinstance(seed, bool):
+                raise fail(f"seed must be a whole number, got {seed!r}")
+            optimizer = data.get("optimizer", {})
+            if not isinstance(optimizer, Mapping):
+                raise fail(f"optimizer must be an object, got {type(optimizer).__name__}")
+            version = str(data.get("hyperpilot_version", "unknown"))
+        except StorageError:
+            raise
+        except KeyError as exc:
+            raise fail(f"no key {exc}") from None
+        except (HyperpilotError, TypeError, ValueError, AttributeError) as exc:
+            lines = str(exc).splitlines()
+            raise fail(lines[0] if lines else type(exc).__name__) from None
+        if not objectives:
+            raise fail("no objectives")
+        return cls(space=space, objectives=objectives, constraints=constraints,
+                   optimizer=dict(optimizer), seed=seed, hyperpilot_version=version)
+
+    def mismatch(self, other: StudySpec) -> str | None:
+        """How *other* (the arguments of a reopening) contradicts this stored spec, if it does.
+
+        Space, objectives and constraints must agree; optimizer and seed may differ (the
+        stored ones are kept, see :func:`~hyperpilot.study._study.create_study`).
+        """
+        for key, mine, theirs in (("objectives", self.objectives, other.objectives),
+                                  ("constraints", self.constraints, other.constraints)):
+            if mine != theirs:
+                shown = [vars(x) for x in mine], [vars(x) for x in theirs]
+                return f"exists with {key} {shown[0]}, but {shown[1]} were given"
+        old = self.space.to_json()
+        new = other.space.to_json()
+        old_params, new_params = old["hyperparameters"], new["hyperparameters"]
+        for name in sorted(set(old_params) | set(new_params)):
+            if old_params.get(name) != new_params.get(name):
+                return (f"exists with another space: hyperparameter {name!r} is "
+                        f"{old_params.get(name)} there but {new_params.get(name)} here; use a "
+                        "new study name")
+        if old.get("forbidden") != new.get("forbidden"):
+            return "exists with other forbidden combinations; use a new name"
+        return None
