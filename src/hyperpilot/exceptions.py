@@ -63,6 +63,10 @@ class SchemaVersionError(StorageError):
     """A storage was written by a hyperpilot with another schema version."""
 
 
+class TrialNotFoundError(HyperpilotError, LookupError):
+    """No trial of the given id or number exists (in the study)."""
+
+
 class StudyNotFoundError(HyperpilotError, LookupError):
     """No study of the given name exists in the storage."""
 

@@ -256,13 +256,14 @@ def test_other_schema_version_is_refused_and_left_alone(url: str, version: int) 
     if version < SCHEMA_VERSION:
         expected = (
             f"storage {shown(url)} has schema version {version}, older than this hyperpilot's "
-            f"{SCHEMA_VERSION}, and no migration exists for it; export the studies with the "
+            f"{SCHEMA_VERSION}, and no upgrade exists for it; export the studies with the "
             "hyperpilot that wrote it"
         )
     else:
         expected = (
             f"storage {shown(url)} has schema version {version}, written by a newer hyperpilot "
-            f"(this one reads {SCHEMA_VERSION}); upgrade hyperpilot"
+            f"(this one reads up to {SCHEMA_VERSION}); upgrade hyperpilot to open it (the "
+            "storage was left untouched)"
         )
     assert str(info.value) == expected
     assert isinstance(info.value, StorageError)

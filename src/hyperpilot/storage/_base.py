@@ -1,7 +1,7 @@
-"""The storage interface: nine methods that every backend implements.
+"""The storage interface: twelve methods that every backend implements.
 
-A storage holds studies and their trials. Its rules, checked by the shared contract suite
-in :mod:`hyperpilot.testing.storage`:
+A storage holds studies, their trials and their events. Its rules, checked by the shared
+contract suite in :mod:`hyperpilot.testing.storage`:
 
 * Every method is atomic and durable on return: once :meth:`Storage.finish_trial` returns,
   a crash of the calling process loses nothing.
@@ -19,6 +19,10 @@ in :mod:`hyperpilot.testing.storage`:
   :class:`~hyperpilot.exceptions.DuplicateConfigurationError` is raised: independent
   workers never evaluate a configuration twice. Configurations are the same when they
   are equal as JSON objects, whatever the order of their keys (:func:`config_key`).
+* Events are append-only: :meth:`Storage.add_event` assigns an id that grows with every
+  event of the storage and ``at_trial``, the number the study's next trial would get
+  (the study's trial count, taken atomically with the insert); events are never changed
+  or removed, except with their study.
 * Reads return copies: changing a returned object never changes the storage.
 """
 
@@ -87,6 +91,48 @@ def config_key(config: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
+class NewEvent:
+    """What a caller gives :meth:`Storage.add_event`; the storage assigns id and ``at_trial``.
+
+    ``origin`` says where it came from (``python``, ``cli``, ``dashboard``, ``optimizer``),
+    ``author`` who made it, if known; ``kind`` and the JSON-ready ``payload`` what it is.
+    """
+
+    kind: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    origin: str = "python"
+    author: str | None = None
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Event:
+    """A stored event of a study.
+
+    Attributes:
+        id: unique in the storage, growing: later events have larger ids.
+        study_id: the storage id of the study.
+        at_trial: the number the study's next trial would have got when the event was
+            stored; the event applies from that trial on.
+        created_at: Unix time in seconds.
+        origin: ``python``, ``cli``, ``dashboard`` or ``optimizer``.
+        author: who made it, if known.
+        kind: what it is (``set_prior``, ``exclude``, ``pause``...).
+        payload: its data.
+
+    """
+
+    id: int
+    study_id: int
+    at_trial: int
+    created_at: float
+    origin: str
+    author: str | None
+    kind: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class TrialOutcome:
     """What a caller gives :meth:`Storage.finish_trial`."""
 
@@ -147,6 +193,10 @@ class Storage(ABC):
         """
 
     @abstractmethod
+    def get_trial(self, trial_id: int) -> Trial:
+        """Return the trial with id *trial_id*; raise TrialNotFoundError if there is none."""
+
+    @abstractmethod
     def get_trials(self, study_id: int, *, min_id: int = 0) -> list[Trial]:
         """Return the study's trials with ``id >= min_id``, ordered by id."""
 
@@ -156,6 +206,17 @@ class Storage(ABC):
 
         Trials that are not running (finished meanwhile, pending, unknown) are left alone.
         """
+
+    @abstractmethod
+    def add_event(self, study_id: int, event: NewEvent) -> Event:
+        """Append *event* to the study's events and return it with its id and ``at_trial``.
+
+        Raise StudyNotFoundError if there is no study with that id.
+        """
+
+    @abstractmethod
+    def get_events(self, study_id: int, *, min_id: int = 0) -> list[Event]:
+        """Return the study's events with ``id >= min_id``, oldest first."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release connections; the storage must not be used afterwards."""

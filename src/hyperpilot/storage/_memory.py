@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import collections
 import copy
+import dataclasses
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -14,9 +15,12 @@ from hyperpilot.exceptions import (
     DuplicateStudyError,
     StudyFullError,
     StudyNotFoundError,
+    TrialNotFoundError,
     TrialStateError,
 )
 from hyperpilot.storage._base import (
+    Event,
+    NewEvent,
     NewTrial,
     Storage,
     StudyRecord,
@@ -39,6 +43,10 @@ def _copy(trial: Trial) -> Trial:
     )
 
 
+def _copy_event(event: Event) -> Event:
+    return dataclasses.replace(event, payload=copy.deepcopy(event.payload))
+
+
 class InMemoryStorage(Storage):
     """Keeps everything in this process's memory. Use for notebooks, tests and speed."""
 
@@ -57,6 +65,8 @@ class InMemoryStorage(Storage):
         self._indexed: dict[int, int] = {}
         self._next_trial_id = 1
         self._next_study_id = 0
+        self._events: dict[int, list[Event]] = {}
+        self._next_event_id = 1
 
     def create_study(self, name: str, spec: dict[str, Any], created_at: float) -> StudyRecord:
         with self._lock:
@@ -67,6 +77,7 @@ class InMemoryStorage(Storage):
             self._studies[name] = record
             self._trials[record.id] = []
             self._pending[record.id] = collections.deque()
+            self._events[record.id] = []
             return StudyRecord(record.id, name, created_at, copy.deepcopy(spec))
 
     def get_study(self, name: str) -> StudyRecord:
@@ -100,6 +111,7 @@ class InMemoryStorage(Storage):
             for trial in self._trials.pop(record.id):
                 del self._by_id[trial.id]
             del self._pending[record.id]
+            del self._events[record.id]
             self._numbers.pop(record.id, None)
             self._indexed.pop(record.id, None)
 
@@ -174,6 +186,33 @@ class InMemoryStorage(Storage):
             trial.error = outcome.error
             if outcome.meta:
                 trial.meta = {**trial.meta, **copy.deepcopy(dict(outcome.meta))}
+
+    def get_trial(self, trial_id: int) -> Trial:
+        with self._lock:
+            trial = self._by_id.get(trial_id)
+            if trial is None:
+                raise TrialNotFoundError(f"no trial with id {trial_id} in memory")
+            return _copy(trial)
+
+    def add_event(self, study_id: int, event: NewEvent) -> Event:
+        with self._lock:
+            if study_id not in self._events:
+                raise StudyNotFoundError(f"no study with id {study_id} in memory")
+            stored = Event(
+                id=self._next_event_id, study_id=study_id,
+                at_trial=len(self._trials[study_id]), created_at=event.created_at,
+                origin=event.origin, author=event.author, kind=event.kind,
+                payload=copy.deepcopy(dict(event.payload)),
+            )
+            self._next_event_id += 1
+            self._events[study_id].append(stored)
+            return _copy_event(stored)
+
+    def get_events(self, study_id: int, *, min_id: int = 0) -> list[Event]:
+        with self._lock:
+            events = self._events.get(study_id, [])
+            start = bisect.bisect_left(events, min_id, key=lambda e: e.id)
+            return [_copy_event(e) for e in events[start:]]
 
     def get_trials(self, study_id: int, *, min_id: int = 0) -> list[Trial]:
         with self._lock:

@@ -2,13 +2,19 @@
 
 Ids are never reused (``AUTOINCREMENT``): a worker still holding a deleted study must
 not write into a new one.
+
+Versions (each older one is upgraded in place by :mod:`hyperpilot.storage._migrations`):
+
+* 1 — ``hp_meta``, ``hp_studies``, ``hp_trials``.
+* 2 — adds ``hp_events``, the append-only record of what people and optimizers did to a
+  study.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -53,5 +59,22 @@ trials = sa.Table(
     sa.Column("heartbeat_at", sa.Float),
     sa.UniqueConstraint("study_id", "number", name="uq_hp_trials_study_number"),
     sa.Index("ix_hp_trials_study_state", "study_id", "state"),
+    sqlite_autoincrement=True,
+)
+
+events = sa.Table(
+    "hp_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "study_id", sa.Integer, sa.ForeignKey("hp_studies.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("at_trial", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("origin", sa.String(16), nullable=False),
+    sa.Column("author", sa.String(255)),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Index("ix_hp_events_study", "study_id", "id"),
     sqlite_autoincrement=True,
 )

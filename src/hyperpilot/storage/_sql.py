@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import threading
@@ -43,10 +44,13 @@ from hyperpilot.exceptions import (
     StorageError,
     StudyFullError,
     StudyNotFoundError,
+    TrialNotFoundError,
     TrialStateError,
     require,
 )
 from hyperpilot.storage._base import (
+    Event,
+    NewEvent,
     NewTrial,
     Storage,
     StudyRecord,
@@ -54,10 +58,19 @@ from hyperpilot.storage._base import (
     TrialOutcome,
     config_key,
 )
-from hyperpilot.storage._schema import SCHEMA_VERSION, meta_table, metadata, studies, trials
+from hyperpilot.storage._migrations import can_migrate, migrate
+from hyperpilot.storage._schema import (
+    SCHEMA_VERSION,
+    events,
+    meta_table,
+    metadata,
+    studies,
+    trials,
+)
 from hyperpilot.trial._trial import Trial, TrialState
 
 _STATES = {s.value: s for s in TrialState}
+logger = logging.getLogger("hyperpilot")
 
 
 def _dumps(value: Any) -> str | None:
@@ -171,6 +184,22 @@ def _row_to_record(row: Any) -> StudyRecord:
     return StudyRecord(_field(row, "id", (int,), where, optional=False),
                        _field(row, "name", (str,), where, optional=False),
                        _field(row, "created_at", _NUMBER, where, optional=False), spec)
+
+
+def _row_to_event(row: Any) -> Event:
+    """The event a row of ``hp_events`` holds (raises as :func:`_row_to_trial`)."""
+    where = f"event id {row.id!r:.20}"
+    payload = _json_object(row, "payload", where, optional=False)
+    assert payload is not None
+    return Event(
+        id=_field(row, "id", (int,), where, optional=False),
+        study_id=_field(row, "study_id", (int,), where, optional=False),
+        at_trial=_field(row, "at_trial", (int,), where, optional=False),
+        created_at=_field(row, "created_at", _NUMBER, where, optional=False),
+        origin=_field(row, "origin", (str,), where, optional=False),
+        author=_field(row, "author", (str,), where),
+        kind=_field(row, "kind", (str,), where, optional=False), payload=payload,
+    )
 
 
 class SQLStorage(Storage):
@@ -438,17 +467,23 @@ class SQLStorage(Storage):
                 version = int(stored)
             except (TypeError, ValueError):
                 raise _DamagedRow(f"schema version holds {stored!r:.40}") from None
-            if version < SCHEMA_VERSION:
-                raise SchemaVersionError(
-                    f"storage {_safe(self.url)} has schema version {version}, older than this "
-                    f"hyperpilot's {SCHEMA_VERSION}, and no migration exists for it; export the "
-                    "studies with the hyperpilot that wrote it"
-                )
             if version > SCHEMA_VERSION:
                 raise SchemaVersionError(
                     f"storage {_safe(self.url)} has schema version {version}, written by a newer "
-                    f"hyperpilot (this one reads {SCHEMA_VERSION}); upgrade hyperpilot"
+                    f"hyperpilot (this one reads up to {SCHEMA_VERSION}); upgrade hyperpilot to "
+                    "open it (the storage was left untouched)"
                 )
+            if version < SCHEMA_VERSION:
+                if not can_migrate(version):
+                    raise SchemaVersionError(
+                        f"storage {_safe(self.url)} has schema version {version}, older than "
+                        f"this hyperpilot's {SCHEMA_VERSION}, and no upgrade exists for it; "
+                        "export the studies with the hyperpilot that wrote it"
+                    )
+                migrate(conn, version)
+                logger.info("storage %s upgraded from schema version %d to %d", _safe(self.url),
+                            version, SCHEMA_VERSION)
+                names = set(sa.inspect(conn).get_table_names())
             missing = {t.name for t in metadata.sorted_tables} - names
             if missing:
                 raise StorageError(
@@ -520,6 +555,7 @@ class SQLStorage(Storage):
             if study_id is None:
                 raise StudyNotFoundError(f"no study named {name!r} in {_safe(self.url)}")
             conn.execute(trials.delete().where(trials.c.study_id == study_id))
+            conn.execute(events.delete().where(events.c.study_id == study_id))
             conn.execute(studies.delete().where(studies.c.id == study_id))
 
     # ------------------------------------------------------------------ trials
@@ -613,6 +649,44 @@ class SQLStorage(Storage):
         raise TrialStateError(
             f"trial id {trial_id} cannot be finished: it is {state}, not running"
         )
+
+    def get_trial(self, trial_id: int) -> Trial:
+        with self._read() as conn:
+            row = conn.execute(self._select_trials.where(trials.c.id == trial_id)).first()
+            if row is None:
+                raise TrialNotFoundError(f"no trial with id {trial_id} in {_safe(self.url)}")
+            return _row_to_trial(row)
+
+    # ------------------------------------------------------------------ events
+    def add_event(self, study_id: int, event: NewEvent) -> Event:
+        e = events.c
+        count = (sa.select(sa.func.coalesce(sa.func.max(trials.c.number) + 1, 0))
+                 .where(trials.c.study_id == study_id).scalar_subquery())
+        payload = _dumps(dict(event.payload)) or "{}"
+        with self._write() as conn:
+            # The study's row lock orders the event among trial inserts (PostgreSQL; SQLite
+            # writers are serialized anyway), so at_trial is the count at that moment.
+            query = sa.select(studies.c.id).where(studies.c.id == study_id)
+            if not self._is_sqlite:
+                query = query.with_for_update()
+            if conn.execute(query).first() is None:
+                raise StudyNotFoundError(f"no study with id {study_id} in {_safe(self.url)}")
+            row = conn.execute(
+                events.insert().values(
+                    study_id=study_id, at_trial=count, created_at=event.created_at,
+                    origin=event.origin, author=event.author, kind=event.kind, payload=payload,
+                ).returning(e.id, e.at_trial)
+            ).one()
+        return Event(id=int(row.id), study_id=study_id, at_trial=int(row.at_trial),
+                     created_at=event.created_at, origin=event.origin, author=event.author,
+                     kind=event.kind, payload=json.loads(payload))
+
+    def get_events(self, study_id: int, *, min_id: int = 0) -> list[Event]:
+        query = sa.select(events).where(events.c.study_id == study_id).order_by(events.c.id)
+        if min_id > 0:
+            query = query.where(events.c.id >= min_id)
+        with self._read() as conn:
+            return [_row_to_event(row) for row in conn.execute(query)]
 
     def get_trials(self, study_id: int, *, min_id: int = 0) -> list[Trial]:
         query = self._select_trials.where(trials.c.study_id == study_id)

@@ -17,7 +17,7 @@ that yields a fresh, empty storage; pytest then runs every contract test on it::
             return MyStorage(storage.path)
 
 The tests check the rules stated in :mod:`hyperpilot.storage._base` and the behaviour of
-each of the nine methods. They need pytest, so import this module from test code only.
+each of the twelve methods. They need pytest, so import this module from test code only.
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ from hyperpilot.exceptions import (
     DuplicateStudyError,
     StudyFullError,
     StudyNotFoundError,
+    TrialNotFoundError,
     TrialStateError,
 )
-from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, TrialOutcome
+from hyperpilot.storage._base import NewEvent, NewTrial, Storage, StudyRecord, TrialOutcome
 from hyperpilot.trial._trial import Trial, TrialState
 
 _T = TypeVar("_T")
@@ -858,3 +859,120 @@ class StorageContract:
             assert len(set(claimed)) == len(claimed) == per * 2
             trials = storage.get_trials(study.id)
             assert sorted(t.number for t in trials) == list(range(len(trials)))
+
+    # ------------------------------------------------------------------ one trial by id
+    def test_get_trial_returns_the_stored_trial(self, storage: Storage) -> None:
+        """get_trial returns exactly what get_trials holds for that id, in every state."""
+        study = storage.create_study("s", {}, 0.0)
+        first = storage.add_trial(study.id, _running({"x": 0.1}))
+        second = storage.add_trial(study.id, _pending({"x": 0.2}))
+        storage.finish_trial(first.id, _complete(0.25, meta={"m": [1, 2]}))
+        stored = {t.id: t for t in storage.get_trials(study.id)}
+        assert storage.get_trial(first.id) == stored[first.id]
+        assert storage.get_trial(second.id) == stored[second.id]
+        assert storage.get_trial(first.id).values == {"loss": 0.25}
+
+    def test_get_trial_of_a_missing_id_raises(self, storage: Storage) -> None:
+        """An unknown trial id raises TrialNotFoundError (a LookupError) naming it."""
+        storage.create_study("s", {}, 0.0)
+        with pytest.raises(TrialNotFoundError, match="no trial with id 12345"):
+            storage.get_trial(12345)
+        assert issubclass(TrialNotFoundError, LookupError)
+
+    def test_get_trial_returns_a_copy(self, storage: Storage) -> None:
+        """Changing the returned trial changes nothing stored."""
+        study = storage.create_study("s", {}, 0.0)
+        trial = storage.add_trial(study.id, _running({"x": 0.5}, meta={"a": {"b": 1}}))
+        got = storage.get_trial(trial.id)
+        got.config["x"] = 9.0
+        got.meta["a"]["b"] = 2
+        again = storage.get_trial(trial.id)
+        assert again.config == {"x": 0.5} and again.meta == {"a": {"b": 1}}
+
+    # ------------------------------------------------------------------ events
+    def test_add_event_returns_and_stores_every_field(self, storage: Storage) -> None:
+        """An event keeps kind, origin, author, time and payload (any JSON, unicode too)."""
+        study = storage.create_study("s", {}, 0.0)
+        event = storage.add_event(study.id, NewEvent(
+            kind="set_prior", payload={"config": AWKWARD_CONFIG, "list": [1, 2.5, None]},
+            origin="cli", author="ada ✓", created_at=123.5,
+        ))
+        assert (event.study_id, event.kind, event.origin, event.author, event.created_at) == (
+            study.id, "set_prior", "cli", "ada ✓", 123.5)
+        (stored,) = storage.get_events(study.id)
+        assert stored == event
+        assert _same_types(stored.payload, {"config": AWKWARD_CONFIG,
+                                            "list": [1, 2.5, None]})
+
+    def test_event_ids_grow_and_at_trial_counts_the_trials(self, storage: Storage) -> None:
+        """Ids grow; ``at_trial`` is the number the next trial would get when stored."""
+        study = storage.create_study("s", {}, 0.0)
+        other = storage.create_study("t", {}, 0.0)
+        first = storage.add_event(study.id, NewEvent(kind="a"))
+        for _ in range(3):
+            storage.add_trial(study.id, _running())
+        storage.add_trial(other.id, _running())
+        second = storage.add_event(study.id, NewEvent(kind="b", author=None))
+        storage.add_trial(study.id, _pending())
+        third = storage.add_event(study.id, NewEvent(kind="c"))
+        elsewhere = storage.add_event(other.id, NewEvent(kind="d"))
+        assert first.id < second.id < third.id < elsewhere.id
+        assert [first.at_trial, second.at_trial, third.at_trial] == [0, 3, 4]
+        assert elsewhere.at_trial == 1
+        assert second.author is None and second.payload == {} and second.origin == "python"
+
+    def test_get_events_reads_incrementally_and_per_study(self, storage: Storage) -> None:
+        """get_events returns one study's events oldest first, from ``min_id`` on."""
+        study = storage.create_study("s", {}, 0.0)
+        other = storage.create_study("t", {}, 0.0)
+        mine = [storage.add_event(study.id, NewEvent(kind=f"k{i}", payload={"i": i}))
+                for i in range(5)]
+        storage.add_event(other.id, NewEvent(kind="theirs"))
+        assert storage.get_events(study.id) == mine
+        assert storage.get_events(study.id, min_id=mine[3].id) == mine[3:]
+        assert storage.get_events(study.id, min_id=mine[-1].id + 1000) == []
+        assert [e.kind for e in storage.get_events(other.id)] == ["theirs"]
+
+    def test_add_event_to_a_missing_study_raises(self, storage: Storage) -> None:
+        """An event for a study that does not exist is refused; nothing is stored."""
+        with pytest.raises(StudyNotFoundError):
+            storage.add_event(987654, NewEvent(kind="pause"))
+
+    def test_events_are_copies_and_go_with_their_study(self, storage: Storage) -> None:
+        """Returned payloads are copies; deleting a study deletes its events."""
+        study = storage.create_study("s", {}, 0.0)
+        payload = {"value": [1, 2]}
+        event = storage.add_event(study.id, NewEvent(kind="k", payload=payload))
+        payload["value"].append(3)
+        event.payload["value"].append(4)
+        storage.get_events(study.id)[0].payload["value"].append(5)
+        assert storage.get_events(study.id)[0].payload == {"value": [1, 2]}
+        storage.delete_study("s")
+        again = storage.create_study("s", {}, 0.0)
+        assert storage.get_events(again.id) == []
+        assert storage.get_events(study.id) == []
+
+    def test_concurrent_events_are_all_stored_once(self, storage: Storage) -> None:
+        """Events added from many threads at once all arrive, each with its own id."""
+        study = storage.create_study("s", {}, 0.0)
+        per = 5
+
+        def work(k: int) -> list[int]:
+            return [storage.add_event(study.id, NewEvent(kind="k", payload={"k": k, "i": i})).id
+                    for i in range(per)]
+
+        ids = [i for chunk in _together(self.n_threads, work) for i in chunk]
+        stored = storage.get_events(study.id)
+        assert len(set(ids)) == len(ids) == len(stored) == self.n_threads * per
+        assert [e.id for e in stored] == sorted(ids)
+
+    def test_a_second_handle_sees_events(self, storage: Storage) -> None:
+        """An event is visible to another handle (another process) once add_event returns."""
+        with self._second_handle(storage) as other:
+            study = storage.create_study("s", {}, 0.0)
+            storage.add_trial(study.id, _running())
+            event = storage.add_event(study.id, NewEvent(kind="pause", origin="dashboard"))
+            assert other.get_events(study.id) == [event]
+            later = other.add_event(study.id, NewEvent(kind="resume"))
+            assert storage.get_events(study.id, min_id=event.id + 1) == [later]
+            assert other.get_trial(storage.get_trials(study.id)[0].id).number == 0
