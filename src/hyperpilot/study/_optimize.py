@@ -245,7 +245,7 @@ class _Loop:
             return self.study._finish(trial, state=outcome.state, error=outcome.error,
                                       meta=outcome.meta)
         except TrialStateError:
-            stored = self.study.storage.get_trials(self.study.id, min_id=trial.id)[0]
+            stored = self.study.storage.get_trial(trial.id)
             logger.warning("trial %d was finished by another worker meanwhile (%s); its "
                            "result is dropped", trial.number, stored.error or stored.state)
             return stored

@@ -24,6 +24,7 @@ from hyperpilot.exceptions import (
     StudyFullError,
     StudyMismatchError,
     StudyNotFoundError,
+    TrialNotFoundError,
     TrialStateError,
 )
 from hyperpilot.execution._call import format_error
@@ -305,15 +306,18 @@ class Study:
         trial_id = trial if isinstance(trial, int) else trial.id
         if trial_id in self._running:
             return self._running[trial_id]
-        for stored in self.storage.get_trials(self.id, min_id=trial_id)[:1]:
-            if stored.id == trial_id:
-                if stored.state != TrialState.RUNNING:
-                    raise TrialStateError(
-                        f"trial {stored.number} of study {self.name!r} is {stored.state.value}, "
-                        "not running; it cannot be told again"
-                    )
-                return stored
-        raise TrialStateError(f"study {self.name!r} has no trial with id {trial_id}")
+        try:
+            stored = self.storage.get_trial(trial_id)
+        except TrialNotFoundError:
+            stored = None
+        if stored is None or stored.study_id != self.id:
+            raise TrialStateError(f"study {self.name!r} has no trial with id {trial_id}")
+        if stored.state != TrialState.RUNNING:
+            raise TrialStateError(
+                f"trial {stored.number} of study {self.name!r} is {stored.state.value}, "
+                "not running; it cannot be told again"
+            )
+        return stored
 
     def enqueue(
         self, config: Mapping[str, Any], *, budget: float | None = None,
