@@ -62,6 +62,7 @@ _GP_MAX_DIM = 30
 _GP_MAX_OBSERVATIONS = 1000
 _PAREGO_RHO = 0.05
 _REDRAWS = 64  # fresh draws tried before a design or random point may repeat one
+_PRIOR_BLOCK = 1024  # the prior-shaped design points' place in the Sobol sequence
 
 
 def _thread_limit() -> Any:
@@ -105,8 +106,8 @@ class BayesianOptimizer(Optimizer):
             ``n_trials / 5`` (at least 2) when ``n_trials`` is given.
         initial_design: ``"sobol"`` (scrambled Sobol points, the default) or ``"lhs"`` (a
             Latin hypercube of the design's size). With priors, the design after the
-            prior's mode is one such sequence whose first half is mapped through the
-            priors; its points alternate between the halves.
+            prior's mode alternates uniform points (the design without priors) and points
+            of a far block of the same sequence mapped through the priors.
         design_default: start the design with the space's default configuration (with
             priors it always starts with the prior's mode, which is that configuration),
             unless a trial already has it.
@@ -325,42 +326,26 @@ class BayesianOptimizer(Optimizer):
         # hide the rest of the space from the model.
         return self._design_point(history, slot // 2, slot % 2 == 0)
 
-    def _layout(self, space: Space, from_prior: bool) -> tuple[int, int, int]:
-        """Where the prior-shaped or the uniform points sit in the one unit sequence.
+    def _prior_offset(self, space: Space) -> int:
+        """Where the prior-shaped points start in the design's sequence of unit points.
 
-        The sequence is cut into rounds of ``length`` points; each round holds ``count``
-        points of the kind, starting at ``offset``. Without priors every point is uniform
-        and a round is a design. With priors a round is the design after the prior's mode:
-        its first half is mapped through the priors and its second half is not, so each
-        kind is a contiguous, evenly spread stretch of one sequence and no two points of
-        the design share a unit point. (Sobol points of equal parity would not do: in some
-        dimensions they all fall in one half.)
-
-        Returns:
-            ``(length, offset, count)``.
-
+        The uniform points are the design a space without priors gets: the prefix of the
+        sequence, which a rejected prior's uniform top-ups continue. The prior-shaped points
+        come from a block of the same sequence far beyond anything the uniform points and
+        their redraws reach, starting at a power of two (Sobol) or at a fresh Latin
+        hypercube, so that they are evenly spread too. Drawn from the same unit points, every
+        prior-shaped point would have a uniform twin that differs only in the columns with
+        a prior.
         """
-        size = self.initial_size(space)
-        if not space.has_prior:
-            return size, 0, size
-        length = max(size - 1, 2)
-        n_prior = (length + 1) // 2
-        return (length, 0, n_prior) if from_prior else (length, n_prior, length - n_prior)
+        if self.initial_design == "lhs":
+            return (2 * _REDRAWS + 2) * self.initial_size(space)
+        return _PRIOR_BLOCK
 
-    def _design_point(self, history: History, position: int, from_prior: bool,
+    def _design_point(self, history: History, index: int, from_prior: bool,
                       **meta: Any) -> Proposal:
-        """Point *position* of the uniform or the prior-shaped design points.
-
-        Both kinds are drawn from one sequence of unit points (see :meth:`_layout`); a unit
-        point always gives the same kind, so a point reached twice (by a redraw, a top-up,
-        a later design point) gives the same configuration, which the check for taken
-        configurations catches.
-        """
+        """Point *index* of the uniform or the prior-shaped design."""
         design = self._design_prior if from_prior else self._design_uniform
         if design is None:
-            # Both designs draw the same unit points (the same seed and sequence). With
-            # forbidden combinations each skips its own rejects, so their positions can
-            # drift apart by the points one of them skipped.
             if self.initial_design == "lhs":
                 design = LatinHypercubeOptimizer(
                     n_points=self.initial_size(history.space), from_prior=from_prior,
@@ -373,23 +358,20 @@ class BayesianOptimizer(Optimizer):
                 self._design_uniform = design
         from hyperpilot.space._vectorized import rows_in
 
-        length, offset, count = self._layout(history.space, from_prior)
-
-        def ask(k: int) -> Proposal:
-            rounds, place = divmod(position + k * count, count)
-            return self._design_ask(design, history, rounds * length + offset + place)
-
-        proposal = ask(0)
+        if from_prior:
+            index += self._prior_offset(history.space)
+        proposal = self._design_ask(design, history, index)
         taken = self._taken(history)
         if taken is not None:
             # On a small discrete space design points can repeat an evaluated configuration;
-            # take the same point of the following rounds instead (the run's later design
+            # take the same point of the following designs instead (the run's later design
             # points keep their places).
             vspace = self._space(history.space)
+            step = self.initial_size(history.space)
             for k in range(1, _REDRAWS + 1):
                 if not rows_in(vspace.from_configs([proposal.config]), taken)[0]:
                     break
-                proposal = ask(k)
+                proposal = self._design_ask(design, history, index + k * step)
         info: dict[str, Any] = {"kind": "design", **meta}
         if history.space.has_prior:
             info["from_prior"] = from_prior
