@@ -86,6 +86,14 @@ class OptimizerError(HyperpilotError, ValueError):
     """An optimizer name or setting is invalid, or it cannot propose a configuration."""
 
 
+class SteeringError(HyperpilotError, ValueError):
+    """An intervention on a study does not fit its space, its trials or its state."""
+
+
+class StudyStoppedError(HyperpilotError, RuntimeError):
+    """A study that was stopped was asked to run trials."""
+
+
 class NoCompleteTrialError(HyperpilotError, ValueError):
     """A best trial was asked for, but no trial of the study has completed."""
 

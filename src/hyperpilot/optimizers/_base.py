@@ -8,16 +8,22 @@ constructor takes keyword arguments only and stores them unchanged, so that
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
 
+import numpy as np
+
 from hyperpilot._describe import Describable
+from hyperpilot.optimizers._steering import SteeringState, steer_config
 from hyperpilot.space._space import Config, Space
 from hyperpilot.trial._objectives import Constraint, Objective
 from hyperpilot.trial._trial import Trial, TrialState
+
+_STEER_STREAM = 0x57EE  # the random stream of draws within narrowed ranges
 
 
 class History:
@@ -33,6 +39,8 @@ class History:
         number: the number the proposed trial will most likely get (0 for the first).
         seed: the study's seed.
         load: returns every trial of the study, oldest first, when first needed.
+        steering: what the interventions in force for this trial add up to (runtime
+            priors, excluded trials, narrowed ranges, frozen values, a chosen acquisition).
 
     """
 
@@ -45,8 +53,10 @@ class History:
         number: int = 0,
         seed: int = 0,
         load: Callable[[], Sequence[Trial]] = tuple,
+        steering: SteeringState | None = None,
     ) -> None:
         self.space = space
+        self.steering = steering if steering is not None else SteeringState()
         self.objectives = tuple(objectives)
         self.constraints = tuple(constraints)
         self.number = number
@@ -67,6 +77,12 @@ class History:
     def complete(self) -> list[Trial]:
         """Completed trials, oldest first."""
         return [t for t in self.all_trials if t.state == TrialState.COMPLETE]
+
+    @property
+    def observed(self) -> list[Trial]:
+        """Finished trials a model may learn from: all but those a user excluded."""
+        excluded = self.steering.excluded
+        return [t for t in self.trials if t.number not in excluded]
 
     @property
     def running(self) -> list[Trial]:
@@ -91,10 +107,20 @@ class Optimizer(Describable, ABC):
     name: ClassVar[str] = ""
 
     def ask(self, history: History) -> Proposal:
-        """Propose the next configuration to evaluate."""
+        """Propose the next configuration to evaluate, within the limits users set.
+
+        Frozen values and narrowed ranges in ``history.steering`` hold whatever
+        :meth:`_ask` proposed (:func:`~hyperpilot.optimizers._steering.steer_config`).
+        """
         proposal = self._ask(history)
         if not isinstance(proposal, Proposal):
             proposal = Proposal(dict(proposal))
+        steering = history.steering
+        if steering.frozen or steering.ranges:
+            rng = np.random.default_rng((history.seed, history.number, _STEER_STREAM))
+            config = steer_config(history.space, proposal.config, steering, rng)
+            if config != proposal.config:
+                proposal = dataclasses.replace(proposal, config=config)
         return proposal
 
     @abstractmethod

@@ -23,6 +23,7 @@ from hyperpilot.exceptions import (
     OptimizerError,
     ResultShapeError,
     ResultTypeError,
+    StudyStoppedError,
     TooManyFailuresError,
     TrialStateError,
 )
@@ -220,11 +221,18 @@ class _Loop:
         self.failures = 0
         self.full = False
 
-    def start(self) -> Trial | None:
-        """Ask for the next trial, or return ``None`` when no further trial may start."""
+    def start(self, *, wait: bool = True) -> Trial | None:
+        """Ask for the next trial, or return ``None`` when no further trial may start.
+
+        A paused study starts nothing until it is resumed: with *wait* this waits for the
+        resume (checked every heartbeat interval, at most every second), else it returns
+        ``None`` at once. A stopped study ends the loop.
+        """
         if self.full or (self.budget is not None and self.started >= self.budget):
             return None
         if time.monotonic() >= self.deadline:
+            return None
+        if not self._may_start(wait):
             return None
         trial = self.study._start(heartbeat_interval=self.heartbeat.interval,
                                   max_trials=self.max_trials)
@@ -234,6 +242,29 @@ class _Loop:
         self.started += 1
         self.heartbeat.add(trial.id)
         return trial
+
+    def _may_start(self, wait: bool) -> bool:
+        """Whether a trial may start: not while stopped, nor paused (waiting with *wait*)."""
+        announced = False
+        while True:
+            status = self.study.steering().status
+            if status == "running":
+                if announced:
+                    logger.info("study %r resumed", self.study.name)
+                return True
+            if status == "stopped":
+                logger.info("study %r was stopped: no new trial starts", self.study.name)
+                self.full = True
+                return False
+            if not wait:
+                return False
+            if not announced:
+                logger.info("study %r is paused: no new trial starts until it is resumed",
+                            self.study.name)
+                announced = True
+            if time.monotonic() >= self.deadline:
+                return False
+            time.sleep(min(self.heartbeat.interval, 1.0))
 
     def record(self, trial: Trial, outcome: CallOutcome) -> Trial:
         """Tell *outcome*; a trial failed meanwhile by another worker is returned as stored."""
@@ -343,6 +374,14 @@ def run_loop(
         raise OptimizerError(
             "trial_timeout needs the main thread of a POSIX process; call optimize() there, "
             "or pass isolation='process'"
+        )
+    stopped = [e for e in study.events() if e.kind in ("stop", "resume")]
+    if stopped and stopped[-1].kind == "stop":
+        event = stopped[-1]
+        by = f" by {event.author}" if event.author else ""
+        raise StudyStoppedError(
+            f"study {study.name!r} was stopped ({event.origin}{by}, at trial {event.at_trial}); "
+            f"resume it first: study.resume(), or hyperpilot steer {study.name} resume"
         )
     study.fail_abandoned()
     budget = n_trials

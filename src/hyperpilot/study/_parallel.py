@@ -75,7 +75,10 @@ def run_async(loop: _Loop, objective: Callable[..., Any], *, keywords: tuple[str
     in_flight: dict[Any, Trial] = {}
     try:
         while True:
-            while len(in_flight) < engine.slots and (trial := loop.start()) is not None:
+            # While trials run, a paused study starts none and the finished ones are told;
+            # with none running, start() waits for the resume.
+            while (len(in_flight) < engine.slots
+                   and (trial := loop.start(wait=not in_flight)) is not None):
                 in_flight[engine.submit(call(trial), f"{name}-{trial.number}")] = trial
             if not in_flight:
                 break

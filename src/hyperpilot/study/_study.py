@@ -31,6 +31,7 @@ from hyperpilot.execution._call import format_error
 from hyperpilot.execution._heartbeat import DEFAULT_INTERVAL
 from hyperpilot.optimizers._base import History, Optimizer
 from hyperpilot.optimizers._registry import make_optimizer
+from hyperpilot.optimizers._steering import SteeringState
 from hyperpilot.space._params import Hyperparameter
 from hyperpilot.space._space import Space
 from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, TrialOutcome
@@ -43,6 +44,7 @@ from hyperpilot.storage._url import (
 from hyperpilot.study._abandoned import abandoned_reason
 from hyperpilot.study._failures import no_complete_text
 from hyperpilot.study._spec import StudySpec
+from hyperpilot.study._steer import EventCache, Steering
 from hyperpilot.trial._objectives import (
     Constraint,
     Objective,
@@ -91,8 +93,8 @@ class _TrialCache:
         return list(self._trials.values())
 
 
-class Study:
-    """A study: ask for configurations, tell their results, read the best.
+class Study(Steering):
+    """A study: ask for configurations, tell their results, read the best, steer it.
 
     Create one with :func:`create_study` or reopen one with :func:`load_study`.
 
@@ -121,6 +123,7 @@ class Study:
         self.constraints: tuple[Constraint, ...] = self.spec.constraints
         self.seed: int = self.spec.seed
         self._cache = _TrialCache(storage, record.id)
+        self._events = EventCache(storage, record.id)
         self._next_number: int | None = None
         self._running: dict[int, Trial] = {}
         self.independent = independent
@@ -174,6 +177,7 @@ class Study:
         return History(
             space=self.space, objectives=self.objectives, constraints=self.constraints,
             number=self._next_number, seed=self._proposal_seed, load=self._cache.load,
+            steering=SteeringState.replay(self._events.load(), upto=self._next_number),
         )
 
     def ask(self) -> Trial:
@@ -204,12 +208,15 @@ class Study:
             unique = self.independent and not self.optimizer.wants_repeats
             refused = 0
             while trial is None:
-                proposal = self.optimizer.ask(self.history())
+                history = self.history()
+                proposal = self.optimizer.ask(history)
                 # The trial starts now, not before the proposal: a slow proposal must
                 # neither count as the trial's time nor make its first heartbeat stale.
                 now = time.time()
                 beat = now if heartbeat_interval is not None else None
                 meta = dict(proposal.meta)
+                if not history.steering.is_empty:
+                    meta["steering"] = history.steering.in_force()
                 if heartbeat_interval is not None and heartbeat_interval != DEFAULT_INTERVAL:
                     meta["heartbeat_interval"] = heartbeat_interval
                 try:
@@ -321,7 +328,8 @@ class Study:
 
     def enqueue(
         self, config: Mapping[str, Any], *, budget: float | None = None,
-        meta: Mapping[str, Any] | None = None,
+        meta: Mapping[str, Any] | None = None, origin: str = "python",
+        author: str | None = None,
     ) -> Trial:
         """Queue a configuration to be evaluated before the optimizer's next proposals.
 
@@ -334,6 +342,7 @@ class Study:
             ConfigurationError: naming the offending hyperparameter if *config* does not fit.
 
         """
+        self._check_who(origin, author)
         valid = self.space.complete(config, {})
         filled = [name for name in valid if name not in config]
         extra: dict[str, Any] = {"enqueued": True}
@@ -346,6 +355,7 @@ class Study:
             meta={**extra, **dict(meta or {})},
         ))
         self._next_number = None  # the queue took a number: follow the storage's count
+        self._intervene("enqueue", {"trial": trial.number, "config": valid}, origin, author)
         if filled:
             logger.info("trial %d enqueued with %s given and %s from optimizer %s",
                         trial.number, ", ".join(extra["given"]) or "nothing",

@@ -287,7 +287,8 @@ class BayesianOptimizer(Optimizer):
         seed = history.seed if self.seed is None else self.seed
         rng = np.random.default_rng((seed, history.number, 0xB0))
         n_init = self.initial_size(space)
-        trials = history.all_trials
+        excluded = history.steering.excluded
+        trials = [t for t in history.all_trials if t.number not in excluded]
         complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
         if history.number < n_init or len(complete) < 2:
             return self._design(history, vspace, rng)
