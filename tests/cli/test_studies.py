@@ -201,3 +201,26 @@ def test_show_one_trial_with_its_traceback(cli: Any, write: Any, tmp_path: Path,
     assert missing.code == 2
     assert missing.err == ("hyperpilot: error: study 'flaky' has no trial 99 (its trials are "
                            "numbered 0 to 11)\n")
+
+
+def test_show_one_trial_says_why_it_was_chosen(cli: Any, storage: str) -> None:
+    study = hp.create_study(space={"x": hp.Float(0.0, 1.0, prior=0.2),
+                                   "k": hp.Categorical(["a", "b"])},
+                            storage=storage, name="why", seed=0)
+    study.optimize(lambda c: c["x"], n_trials=8, show_progress=False)
+    study.freeze("k", "a")
+    study.optimize(lambda c: c["x"], n_trials=1, show_progress=False)
+    study.enqueue({"x": 0.3})
+    study.optimize(lambda c: c["x"], n_trials=1, show_progress=False)
+
+    def why(number: int) -> list[str]:
+        out = cli("studies", "show", "why", "--storage", storage, "--trial", number).out
+        lines = out.splitlines()
+        return lines[lines.index("why this configuration:") + 1:]
+
+    assert why(0) == ["  initial design: the prior's mode (every prior at its value)"]
+    assert why(2) == ["  initial design: a uniform point"]
+    model = why(8)
+    assert model[0].startswith("  model step ") and "acquisition value" in model[0]
+    assert model[-1] == '  in force: frozen {"k": "a"}'
+    assert why(9) == ["  queued by hand; x given, the rest from the optimizer"]

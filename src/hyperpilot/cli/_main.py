@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from hyperpilot import __version__
 from hyperpilot._logging import console_only
-from hyperpilot.cli import _bench, _run, _studies, _worker
+from hyperpilot.cli import _bench, _run, _steer, _studies, _worker
 from hyperpilot.cli._common import (
     EXIT_INTERRUPTED,
     EXIT_RUNTIME,
@@ -38,6 +38,7 @@ examples:
   hyperpilot studies list
   hyperpilot studies show tune_svm --top 5
   hyperpilot studies export tune_svm --format json --output tune_svm.json
+  hyperpilot steer tune_svm prior C 10 --confidence high
   hyperpilot bench run --suite quick --optimizers random,optuna-tpe --trials 30
 
 'hyperpilot COMMAND --help' describes each command.
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _studies.add_parser(commands)
     _bench.add_parser(commands)
     _worker.add_parser(commands)
+    _steer.add_parser(commands)
     return parser
 
 

@@ -317,8 +317,9 @@ class BayesianOptimizer(Optimizer):
                 default = space.default_config()
                 taken = self._taken(history)
                 if taken is None or not rows_in(vspace.from_configs([default]), taken)[0]:
-                    marker = "from_prior" if space.has_prior else "default"
-                    return Proposal(default, meta={"bo": {"kind": "design", marker: True}})
+                    info = ({"kind": "design", "from_prior": True, "mode": True}
+                            if space.has_prior else {"kind": "design", "default": True})
+                    return Proposal(default, meta={"bo": info})
                 slot = self.initial_size(space)
             slot -= 1
         if not space.has_prior:
