@@ -10,6 +10,7 @@ start (see :mod:`hyperpilot.study._steering`).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,8 @@ from hyperpilot.exceptions import SteeringError
 from hyperpilot.optimizers._steering import SteeringState
 from hyperpilot.storage._base import Event, NewEvent
 from hyperpilot.study._steering import ORIGINS, check_intervention
+
+logger = logging.getLogger("hyperpilot")
 
 if TYPE_CHECKING:
     from hyperpilot.space._space import Space
@@ -64,6 +67,39 @@ class Steering:
     def steering(self, *, upto: int | None = None) -> SteeringState:
         """The steering state now, or the one in force for trial number *upto*."""
         return SteeringState.replay(self._events.load(), upto=upto)
+
+    def _record_verdicts(self, number: int, meta: Mapping[str, Any]) -> None:
+        """Store the optimizer's judgement of a runtime prior when it changes.
+
+        A prior is presumed helpful when given; the first time the optimizer's test rejects
+        it, and every time the verdict turns, an event with origin ``optimizer`` records
+        the verdict and the numbers of the test.
+        """
+        bo = meta.get("bo")
+        infos = bo.get("runtime_priors") if isinstance(bo, Mapping) else None
+        if not infos:
+            return
+        last: dict[int, str] = {}
+        for event in self._events.load():
+            if event.kind == "prior_verdict":
+                last[int(event.payload["prior_event"])] = str(event.payload["verdict"])
+        for info in infos:
+            if last.get(int(info["event"]), "used") == info["verdict"]:
+                continue
+            self.storage.add_event(self.id, NewEvent(
+                kind="prior_verdict", origin="optimizer", created_at=time.time(),
+                payload={"name": info["name"], "prior_event": info["event"],
+                         "verdict": info["verdict"], "trial": number,
+                         "prior_score": info["prior_score"],
+                         "incumbent_score": info["incumbent_score"],
+                         "tolerance": info["tolerance"]},
+            ))
+            verb = "judged misleading and left out" if info["verdict"] == "rejected" else (
+                "trusted again")
+            logger.info("study %r: the prior on %s (event %d) was %s at trial %d (its region "
+                        "scores %.3g against %.3g around the incumbent)", self.name,
+                        info["name"], info["event"], verb, number, info["prior_score"],
+                        info["incumbent_score"])
 
     # ------------------------------------------------------------------ writing
     @staticmethod

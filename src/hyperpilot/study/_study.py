@@ -236,6 +236,7 @@ class Study(Steering):
                     "study %r: 10 proposals in a row repeated configurations that trials "
                     "already have (is the space nearly exhausted?); trial %d was stored "
                     "without that check", self.name, trial.number)
+            self._record_verdicts(trial.number, trial.meta)
         elif beat is not None:
             self.storage.heartbeat([trial.id], beat)
             trial.heartbeat_at = beat

@@ -33,6 +33,8 @@ latest proposal, so a resumed study proposes exactly what an uninterrupted one w
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -185,6 +187,8 @@ class BayesianOptimizer(Optimizer):
         self._models: dict[str, Surrogate] = {}
         self._prototypes: dict[str, Surrogate] = {}
         self._acq: Acquisition | None = None
+        self._steered_acq: tuple[str, Acquisition] | None = None
+        self._runtime_spaces: dict[tuple[str, str, str], VectorSpace] = {}
         self._design_prior: UnitDesign | None = None
         self._design_uniform: UnitDesign | None = None
 
@@ -258,7 +262,13 @@ class BayesianOptimizer(Optimizer):
             model.seed = int(rng.integers(2**31))  # type: ignore[attr-defined]
         return model
 
-    def _acquisition(self) -> Acquisition:
+    def _acquisition(self, chosen: Any = None) -> Acquisition:
+        """The acquisition: this optimizer's, or the one a user chose while the study ran."""
+        if chosen is not None:
+            key = json.dumps(chosen, sort_keys=True, default=str)
+            if self._steered_acq is None or self._steered_acq[0] != key:
+                self._steered_acq = (key, build("acquisition", chosen))
+            return self._steered_acq[1]
         if self._acq is None:
             self._acq = build("acquisition", self.acquisition)
         return self._acq
@@ -483,8 +493,11 @@ class BayesianOptimizer(Optimizer):
             model = self._believe(model, kind, X, y_t, X_running, cards, rng)
         best = float(y_t.min())
         n_bo = int(last.get("step", 0)) + 1
-        acq = self._acquisition()
-        acq.set_state(last.get("acq", {}))
+        chosen = history.steering.acquisition
+        acq = self._acquisition(chosen)
+        if json.dumps(last.get("acq_chosen"), sort_keys=True, default=str) == json.dumps(
+                chosen, sort_keys=True, default=str):
+            acq.set_state(last.get("acq", {}))  # a newly chosen acquisition starts afresh
         progress = AcquisitionProgress(
             n_bo_steps=n_bo - 1,
             n_bo_budget=None if self.n_trials is None else max(
@@ -504,7 +517,11 @@ class BayesianOptimizer(Optimizer):
             top_up = self._uniform_top_up(history, trials)
             if top_up is not None:
                 return top_up
-        score, score_grad = self._score(acq, model, best, vspace, n_bo, prior_trusted)
+        incumbent = X[int(np.argmin(y))]
+        runtime = self._runtime_terms(history, model, incumbent, rng)
+        score, score_grad = self._score(acq, model, best, vspace, n_bo, prior_trusted,
+                                        [(pv, w) for _, pv, w, _ in runtime if w > 0.0])
+        sampler = self._prior_sampler(history, vspace, prior_trusted, runtime)
         exclude = self._taken(history)
         order = np.argsort(y)[:5]
         if self._maximizer is None:
@@ -512,7 +529,7 @@ class BayesianOptimizer(Optimizer):
                                else build("maximizer", self.maximizer))
         X_best, scores = self._maximizer.maximize(
             score, vspace, rng, n=1, incumbents=X[order], exclude=exclude,
-            prior_sampler=prior_sampler(vspace) if prior_trusted else None,
+            prior_sampler=sampler,
             score_grad=score_grad,
         )
         if X_best.shape[0] == 0:  # every configuration has been evaluated
@@ -526,6 +543,10 @@ class BayesianOptimizer(Optimizer):
                 "acq_value": float(scores[0]), "acq": acq.get_state()}
         if warm is not None:
             meta["gp"] = warm
+        if chosen is not None:
+            meta["acq_chosen"] = chosen
+        if runtime:
+            meta["runtime_priors"] = [info for info, _, _, _ in runtime]
         return Proposal(vspace.to_configs(X_best)[0], meta={"bo": meta})
 
     def _believe(self, model: Surrogate, kind: str, X: np.ndarray, y_t: np.ndarray,
@@ -543,15 +564,88 @@ class BayesianOptimizer(Optimizer):
             return fixed.fit(X_all, y_all, cards)
         return self._model(kind, rng).fit(X_all, y_all, cards)
 
+    def _beta(self) -> float:
+        """πBO's prior strength β."""
+        if self.prior_beta is not None:
+            return self.prior_beta
+        return self.n_trials / 10 if self.n_trials else 10.0
+
+    def _runtime_terms(self, history: History, model: Surrogate, incumbent: np.ndarray,
+                       rng: np.random.Generator,
+                       ) -> list[tuple[dict[str, Any], VectorSpace, float, bool]]:
+        """Each runtime prior in force: its explanation, its space, its weight, its verdict.
+
+        A prior given while the study ran is tested on its own at every step (DynaBO's test
+        on the draws of that prior alone) and, while it holds, weighs the acquisition with
+        ``β / k``, ``k`` counting the trials since it was given (1 for the first): πBO's
+        decay on the prior's own clock, as DynaBO generalizes it to priors given over time.
+        A rejected prior weighs nothing at that step.
+        """
+        from hyperpilot.optimizers.bo._pibo import TOLERANCE, prior_test
+
+        terms = []
+        for prior in history.steering.priors:
+            pspace = self._runtime_space(history.space, prior)
+            prior_score, incumbent_score = prior_test(model, pspace, incumbent, rng)
+            holds = prior_score - incumbent_score > TOLERANCE
+            age = max(history.number - prior.since + 1, 1)
+            weight = self._beta() / age if holds else 0.0
+            info = {"name": prior.name, "event": prior.event, "since": prior.since,
+                    "verdict": "used" if holds else "rejected",
+                    "prior_score": prior_score, "incumbent_score": incumbent_score,
+                    "tolerance": TOLERANCE, "weight": weight}
+            terms.append((info, pspace, weight, holds))
+        return terms
+
+    def _runtime_space(self, space: Space, prior: Any) -> VectorSpace:
+        """The space with this one runtime prior and no other (cached)."""
+        from hyperpilot.space._vectorized import VectorSpace
+
+        key = (prior.name, json.dumps(prior.value, default=str), str(prior.confidence))
+        if key not in self._runtime_spaces:
+            params = {name: dataclasses.replace(space[name], prior=None, default=None)
+                      for name in space.names}
+            params[prior.name] = dataclasses.replace(space[prior.name], prior=prior.value,
+                                                     confidence=prior.confidence, default=None)
+            self._runtime_spaces[key] = VectorSpace(Space(
+                {name: dataclasses.replace(params[name], active_if=space[name].active_if)
+                 for name in space.names}, forbidden=list(space.to_json().get("forbidden", []))
+            ))
+        return self._runtime_spaces[key]
+
+    def _prior_sampler(self, history: History, vspace: VectorSpace, declared_trusted: bool,
+                       runtime: list[tuple[dict[str, Any], VectorSpace, float, bool]],
+                       ) -> Any:
+        """Draws from the priors that hold, for the acquisition search (``None``: none)."""
+        trusted = [pv for _, pv, _, holds in runtime if holds]
+        if not trusted:
+            return prior_sampler(vspace) if declared_trusted else None
+        samplers = [prior_sampler(pv) for pv in trusted]
+        if declared_trusted:
+            samplers.append(prior_sampler(vspace))
+
+        def sample(n: int, rng: np.random.Generator) -> np.ndarray:
+            share = -(-n // len(samplers))
+            rows = np.vstack([draw(share, rng) for draw in samplers])
+            return rows[:n]
+
+        return sample
+
     def _score(self, acq: Acquisition, model: Surrogate, best: float, vspace: VectorSpace,
-               n_bo: int, prior_trusted: bool) -> tuple[Any, Any]:
+               n_bo: int, prior_trusted: bool,
+               runtime: Sequence[tuple[VectorSpace, float]] = ()) -> tuple[Any, Any]:
         weight = 0.0
         if prior_trusted:
-            beta = self.prior_beta
-            if beta is None:
-                beta = self.n_trials / 10 if self.n_trials else 10.0
-            weight = beta / n_bo
+            weight = self._beta() / n_bo
         log_scale = acq.log_scale
+        if runtime:
+            def combined(X: np.ndarray) -> np.ndarray:
+                total = weight * vspace.prior_logpdf(X) if weight else np.zeros(len(X))
+                for pspace, w in runtime:
+                    total = total + w * pspace.prior_logpdf(X)
+                return total
+
+            return prior_weighted_score(acq, model, best, combined, log_scale), None
         if weight == 0.0:
             def score(X: np.ndarray) -> np.ndarray:
                 return acq.evaluate(X, model, best)
@@ -562,7 +656,10 @@ class BayesianOptimizer(Optimizer):
                     return acq.evaluate_with_grad(X, model, best)
             return score, grad
 
-        return prior_weighted_score(acq, model, best, vspace, weight, log_scale), None
+        def log_prior(X: np.ndarray) -> np.ndarray:
+            return weight * vspace.prior_logpdf(X)
+
+        return prior_weighted_score(acq, model, best, log_prior, log_scale), None
 
 
 def _kind_of(model: Surrogate) -> str:

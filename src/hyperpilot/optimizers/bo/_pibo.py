@@ -28,28 +28,30 @@ TOLERANCE = -0.15
 
 
 def prior_weighted_score(acq: Acquisition, model: Surrogate, best: float,
-                         vspace: VectorSpace, weight: float,
+                         log_prior: Callable[[np.ndarray], np.ndarray],
                          log_scale: bool) -> Callable[[np.ndarray], np.ndarray]:
-    """Score rows by ``log acquisition + weight * log prior`` (higher is better).
+    """Score rows by ``log acquisition + log_prior(rows)`` (higher is better).
 
-    Scores from different calls (candidates, then local-search neighbours) are compared
-    with each other, so the weighting must not depend on the batch: every acquisition is
-    weighted in log space. A log-scale acquisition is used as it is; EI and PI are
-    non-negative; LCB and Thompson samples can be negative and are shifted by one constant,
-    fixed at the first batch scored (values below it are the worst seen anyway).
+    *log_prior* is the weighted log density of the priors in force: ``(β / n) log π`` for
+    the priors of the space, plus one term per prior given while the study ran, each with
+    its own weight. Scores from different calls (candidates, then local-search neighbours)
+    are compared with each other, so the weighting must not depend on the batch: every
+    acquisition is weighted in log space. A log-scale acquisition is used as it is; EI and
+    PI are non-negative; LCB and Thompson samples can be negative and are shifted by one
+    constant, fixed at the first batch scored (values below it are the worst seen anyway).
     """
     floor: list[float] = []
 
     def score(X: np.ndarray) -> np.ndarray:
         values = acq.evaluate(X, model, best)
-        log_prior = weight * vspace.prior_logpdf(X)
+        weighted_prior = log_prior(X)
         if log_scale:
-            out: np.ndarray = values + log_prior
+            out: np.ndarray = values + weighted_prior
             return out
         if not floor:
             low = float(np.min(values)) if values.size else 0.0
             floor.append(0.0 if low >= 0.0 else low - 1e-9 * (1.0 + abs(low)))
-        weighted: np.ndarray = np.log(np.maximum(values - floor[0], 1e-300)) + log_prior
+        weighted: np.ndarray = np.log(np.maximum(values - floor[0], 1e-300)) + weighted_prior
         return weighted
 
     return score
@@ -64,6 +66,17 @@ def prior_holds(model: Surrogate, vspace: VectorSpace, incumbent: np.ndarray,
     prior is dropped when its mean score is clearly worse (by more than 0.15 standard
     deviations of the targets).
     """
+    prior_score, incumbent_score = prior_test(model, vspace, incumbent, rng)
+    return prior_score - incumbent_score > TOLERANCE
+
+
+def prior_test(model: Surrogate, vspace: VectorSpace, incumbent: np.ndarray,
+               rng: np.random.Generator) -> tuple[float, float]:
+    """The two numbers of :func:`prior_holds`.
+
+    They are the mean scores of the prior's draws and of the same draws around the
+    incumbent (higher is better; standardized targets).
+    """
     prior_rows = vspace.sample(TEST_SAMPLES, rng, from_prior=True)
     around = recentred(vspace, prior_rows, incumbent)
     beta = 2.0 * math.log(max(vspace.dim, 1) * 4.0)
@@ -72,7 +85,7 @@ def prior_holds(model: Surrogate, vspace: VectorSpace, incumbent: np.ndarray,
         mean, var = model.predict(rows)
         return float(np.mean(-(mean - math.sqrt(beta) * np.sqrt(var))))
 
-    return lcb(prior_rows) - lcb(around) > TOLERANCE
+    return lcb(prior_rows), lcb(around)
 
 
 def recentred(vspace: VectorSpace, prior_rows: np.ndarray,
