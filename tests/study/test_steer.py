@@ -147,10 +147,20 @@ def test_a_reopened_study_continues_with_the_same_steering(tmp_path: Path) -> No
     url = f"sqlite:///{tmp_path / 'r.db'}"
     study = hp.create_study(space=SPACE, storage=url, name="r", seed=5, optimizer="bo")
     study.optimize(loss, n_trials=6, show_progress=False)
+    study.set_prior("lr", 0.02, "low")
+    study.narrow("layers", 2, 6)
+    study.set_acquisition("ei")
+    study.pause()
+    study.resume()
     study.freeze("opt", "adam")
     study.exclude(0)
-    reopened = hp.load_study("r", url)
-    assert reopened.steering() == study.steering()
+    study.storage.close()
+    reopened = hp.load_study("r", url)  # as a new process would open it
+    state = reopened.steering()
+    assert [(p.name, p.value, p.confidence) for p in state.priors] == [("lr", 0.02, "low")]
+    assert state.ranges == {"layers": (2.0, 6.0)} and state.acquisition == "ei"
+    assert state.frozen == {"opt": "adam"} and state.excluded == {0}
+    assert state.status == "running"
     reopened.optimize(loss, n_trials=3, show_progress=False)
     assert all(t.config["opt"] == "adam" for t in reopened.trials[6:])
 
