@@ -19,6 +19,7 @@ PostgreSQL through ``jsonb``, whose text has sorted keys too.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import logging
@@ -186,6 +187,9 @@ def _row_to_record(row: Any) -> StudyRecord:
                        _field(row, "created_at", _NUMBER, where, optional=False), spec)
 
 
+_EventRow = collections.namedtuple("_EventRow", [c.name for c in events.columns])  # type: ignore[misc]
+
+
 def _row_to_event(row: Any) -> Event:
     """The event a row of ``hp_events`` holds (raises as :func:`_row_to_trial`)."""
     where = f"event id {row.id!r:.20}"
@@ -282,6 +286,15 @@ class SQLStorage(Storage):
             sa.select(c.state).where(c.id == sa.bindparam("tid")), dialect
         )
         self._claim_query = pending.with_for_update(skip_locked=True)
+        # Every trial a loop starts reads the study's new events (usually none): on the
+        # driver, like the trial statements.
+        self._select_events = _Statement(
+            sa.select(events)
+            .where(events.c.study_id == sa.bindparam("sid"),
+                   events.c.id >= sa.bindparam("min_id"))
+            .order_by(events.c.id),
+            dialect,
+        )
         self._finish_meta = _Statement(
             trials.update()
             .where(c.id == sa.bindparam("tid"), c.state == TrialState.RUNNING.value)
@@ -682,11 +695,10 @@ class SQLStorage(Storage):
                      kind=event.kind, payload=json.loads(payload))
 
     def get_events(self, study_id: int, *, min_id: int = 0) -> list[Event]:
-        query = sa.select(events).where(events.c.study_id == study_id).order_by(events.c.id)
-        if min_id > 0:
-            query = query.where(events.c.id >= min_id)
-        with self._read() as conn:
-            return [_row_to_event(row) for row in conn.execute(query)]
+        with self._driver(write=False) as cursor:
+            self._select_events.run(cursor, {"sid": study_id, "min_id": min_id})
+            rows = cursor.fetchall()
+        return [_row_to_event(_EventRow(*row)) for row in rows]
 
     def get_trials(self, study_id: int, *, min_id: int = 0) -> list[Trial]:
         query = self._select_trials.where(trials.c.study_id == study_id)
