@@ -224,3 +224,17 @@ def test_show_one_trial_says_why_it_was_chosen(cli: Any, storage: str) -> None:
     assert model[0].startswith("  model step ") and "acquisition value" in model[0]
     assert model[-1] == '  in force: frozen {"k": "a"}'
     assert why(9) == ["  queued by hand; x given, the rest from the optimizer"]
+
+
+def test_show_lists_the_steering_in_force(cli: Any, storage: str) -> None:
+    study = hp.create_study(space={"x": hp.Float(0.0, 1.0), "k": hp.Categorical(["a", "b"])},
+                            storage=storage, name="steered", seed=0, optimizer="random")
+    study.optimize(lambda c: c["x"], n_trials=4, show_progress=False)
+    study.set_prior("x", 0.2, "high")
+    study.freeze("k", "b")
+    study.exclude(1)
+    study.pause()
+    lines = cli("studies", "show", "steered", "--storage", storage).out.splitlines()
+    start = lines.index("steering     paused; 4 events (hyperpilot steer steered events)")
+    assert lines[start + 1:start + 4] == ["  prior x = 0.2 (high, since trial 4)",
+                                          "  frozen k = b", "  excluded trials 1"]

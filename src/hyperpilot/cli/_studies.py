@@ -161,6 +161,7 @@ def show_command(args: argparse.Namespace) -> int:
         "",
         *best_lines(study, trials, front_rows=0),
     ]
+    lines += _steering_lines(study)
     if counts[TrialState.COMPLETE] and counts[TrialState.FAILED]:
         lines += ["", *failure_lines(trials)]
     complete = ranked(study, trials)
@@ -211,6 +212,34 @@ def _trial_lines(study: Study, trials: list[Trial], number: int) -> list[str]:
         text = trial.meta.get(stream)
         if isinstance(text, str) and text.strip():
             lines += [f"{stream}:", *("  " + line for line in text.rstrip().splitlines())]
+    return lines
+
+
+def _steering_lines(study: Study) -> list[str]:
+    """The steering in force and the number of events, when anyone steered the study."""
+    events = study.events()
+    if not events:
+        return []
+    state = study.steering()
+    lines = ["", f"steering     {state.status}; {len(events)} event"
+             f"{'s' if len(events) != 1 else ''} (hyperpilot steer {study.name} events)"]
+    for prior in state.priors:
+        lines.append(f"  prior {prior.name} = {fmt(prior.value)} ({prior.confidence}, since "
+                     f"trial {prior.since})")
+    for name, (low, high) in state.ranges.items():
+        lines.append(f"  narrowed {name} to [{fmt(low)}, {fmt(high)}]")
+    for name, value in state.frozen.items():
+        lines.append(f"  frozen {name} = {fmt(value)}")
+    if state.excluded:
+        lines.append(f"  excluded trials {', '.join(map(str, sorted(state.excluded)))}")
+    if state.acquisition is not None:
+        lines.append(f"  acquisition {json.dumps(state.acquisition)}")
+    verdicts = [e for e in events if e.kind == "prior_verdict"]
+    if verdicts:
+        last = verdicts[-1].payload
+        lines.append(f"  last verdict: the prior on {last['name']} was "
+                     f"{'judged misleading' if last['verdict'] == 'rejected' else 'trusted'} "
+                     f"at trial {last['trial']}")
     return lines
 
 
