@@ -183,9 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         tasks = [(p, s, arm, args.confidence, args.trials) for p in problems
                  for s in range(args.seeds) for arm in ARMS]
-        runs = run_all(tasks, args.jobs)
-    if args.out:
-        Path(args.out).write_text(json.dumps(runs), encoding="utf-8")
+        runs = run_all(tasks, args.jobs, args.out)
     print(f"\nSteering `bo`: priors at confidence {args.confidence!r} given while the study "
           f"runs, {args.trials} evaluations, median over {args.seeds} seeds\n")
     print(report(runs, problems))
@@ -194,15 +192,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def run_all(tasks: Sequence[Task], jobs: int) -> list[dict[str, Any]]:
-    """Every run, in a process pool of *jobs* workers."""
-    runs = []
+def run_all(tasks: Sequence[Task], jobs: int, out: str | None) -> list[dict[str, Any]]:
+    """Every run, in a process pool of *jobs* workers.
+
+    With *out*, the runs are written there as they finish, and runs already in it (with
+    the same confidence and trials) are not run again: a stopped benchmark resumes.
+    """
+    runs: list[dict[str, Any]] = []
+    if out and Path(out).exists():
+        wanted = {(t[0], t[1], t[2], t[3]) for t in tasks}
+        runs = [r for r in json.loads(Path(out).read_text(encoding="utf-8"))
+                if (r["problem"], r["seed"], r["arm"], r["confidence"]) in wanted
+                and len(r["values"]) == tasks[0][4]]
+    done_keys = {(r["problem"], r["seed"], r["arm"]) for r in runs}
+    todo = [t for t in tasks if (t[0], t[1], t[2]) not in done_keys]
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run, task): task for task in tasks}
+        futures = {pool.submit(run, task): task for task in todo}
         for done, future in enumerate(as_completed(futures), 1):
             name, seed, arm, _, _ = futures[future]
             runs.append(future.result())
-            print(f"  {done}/{len(tasks)} {name} seed {seed} {arm}", file=sys.stderr,
+            if out:
+                Path(out).write_text(json.dumps(runs), encoding="utf-8")
+            print(f"  {done}/{len(todo)} {name} seed {seed} {arm}", file=sys.stderr,
                   flush=True)
     return runs
 
