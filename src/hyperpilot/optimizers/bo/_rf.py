@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -11,6 +12,22 @@ from hyperpilot.exceptions import OptimizerError
 from hyperpilot.optimizers.bo._surrogate import Surrogate
 
 _INACTIVE = -1.0
+
+
+@dataclass(frozen=True)
+class TreePartition:
+    """The leaves of one fitted tree as axis-aligned boxes with constant predictions.
+
+    Leaf ``l`` holds the points ``x`` with ``lower[l, j] < x[j] <= upper[l, j]`` for every
+    column ``j`` (bounds a tree never split are ``-inf`` and ``+inf``) and predicts
+    ``value[l]``. Inactive entries sit at -1, as the forest sees them. ``node[l]`` is the
+    leaf's node id in the scikit-learn tree (what ``tree.apply`` returns).
+    """
+
+    lower: np.ndarray
+    upper: np.ndarray
+    value: np.ndarray
+    node: np.ndarray
 
 
 class RandomForest(Surrogate):
@@ -104,6 +121,40 @@ class RandomForest(Surrogate):
     def estimators(self) -> list[Any]:
         """The fitted trees (empty before :meth:`fit`)."""
         return list(self._trees)
+
+    def partitions(self) -> list[TreePartition]:
+        """Each fitted tree's leaves as boxes with their predicted values (empty before fit).
+
+        The boxes of one tree tile the whole input space, and the forest's mean prediction
+        is the average over trees of the value of the box that holds the point, so a
+        functional ANOVA can integrate the forest exactly over any bounded region.
+        """
+        return [self._partition(t) for t in range(len(self._trees))]
+
+    def _partition(self, t: int) -> TreePartition:
+        tree = self._trees[t].tree_
+        left, right = tree.children_left, tree.children_right
+        feature, threshold = tree.feature, tree.threshold
+        size, d = tree.node_count, int(tree.n_features)
+        lower = np.full((size, d), -np.inf)
+        upper = np.full((size, d), np.inf)
+        # one level at a time: a child's box is its parent's, cut at the parent's threshold
+        level = np.array([0])
+        while level.size:
+            split = level[left[level] >= 0]
+            if split.size == 0:
+                break
+            j, cut = feature[split], threshold[split]
+            kids = []
+            for child, bound in ((left[split], upper), (right[split], lower)):
+                lower[child] = lower[split]
+                upper[child] = upper[split]
+                bound[child, j] = cut
+                kids.append(child)
+            level = np.concatenate(kids)
+        leaves = np.flatnonzero(left < 0)
+        return TreePartition(lower=lower[leaves], upper=upper[leaves],
+                             value=self._leaf_mean[t][leaves] + self._offset, node=leaves)
 
     def _check_settings(self) -> None:
         problems = []
