@@ -91,3 +91,22 @@ def test_a_chosen_acquisition_is_used_and_restored() -> None:
     study.set_acquisition(None)
     study.optimize(sphere, n_trials=1, show_progress=False)
     assert "acq_chosen" not in study.trials[-1].meta["bo"]
+
+
+def test_a_rejected_runtime_prior_stays_out_until_given_again() -> None:
+    study = hp.create_study(space=SPACE, seed=1, optimizer=hp.BayesianOptimizer(n_trials=40))
+    study.optimize(sphere, n_trials=15, show_progress=False)
+    study.set_prior("x", -5.0, "high")
+    study.optimize(sphere, n_trials=8, show_progress=False)
+    infos = [t.meta["bo"]["runtime_priors"][0] for t in study.trials[15:]
+             if t.meta["bo"].get("kind") == "model"]
+    first = next(i for i, info in enumerate(infos) if info["verdict"] == "rejected")
+    assert all(info["verdict"] == "rejected" and info["weight"] == 0.0
+               for info in infos[first:])
+    assert all(info.get("kept") for info in infos[first + 1:])
+    verdicts = [e for e in study.events() if e.kind == "prior_verdict"]
+    assert len(verdicts) == 1 and verdicts[0].payload["verdict"] == "rejected"
+    study.set_prior("x", -5.0, "high")  # given again: tested afresh
+    study.optimize(sphere, n_trials=1, show_progress=False)
+    latest = study.trials[-1].meta["bo"]["runtime_priors"]
+    assert [info.get("kept", False) for info in latest] == [True, False]

@@ -579,13 +579,25 @@ class BayesianOptimizer(Optimizer):
         on the draws of that prior alone) and, while it holds, weighs the acquisition with
         ``β / k``, ``k`` counting the trials since it was given (1 for the first): πBO's
         decay on the prior's own clock, as DynaBO generalizes it to priors given over time.
-        A rejected prior weighs nothing at that step.
+        Once rejected, a prior stays out (its verdict is read back from the earlier
+        proposals, so it survives a restart): tested again at every step, a misleading
+        prior that one step judged harmless pulled the search back to the wrong corner
+        (benchmarks/steering.py: within 1.2x of the no-steering regret on 9 of 18 BBOB
+        problems, 14 of 18 with the rejection kept). Giving the prior again starts afresh.
         """
         from hyperpilot.optimizers.bo._pibo import TOLERANCE, prior_test
 
+        rejected = {info.get("event") for t in history.all_trials
+                    for info in ((t.meta or {}).get("bo") or {}).get("runtime_priors", [])
+                    if info.get("verdict") == "rejected"}
         terms = []
         for prior in history.steering.priors:
             pspace = self._runtime_space(history.space, prior)
+            if prior.event in rejected:
+                info = {"name": prior.name, "event": prior.event, "since": prior.since,
+                        "verdict": "rejected", "weight": 0.0, "kept": True}
+                terms.append((info, pspace, 0.0, False))
+                continue
             prior_score, incumbent_score = prior_test(model, pspace, incumbent, rng)
             holds = prior_score - incumbent_score > TOLERANCE
             age = max(history.number - prior.since + 1, 1)
