@@ -210,13 +210,6 @@ def config_lines(trial: Trial, indent: str = "  ") -> list[str]:
 
 
 # ---------------------------------------------------------------------- study summaries
-def counts_text(counts: Mapping[TrialState, int]) -> str:
-    """``38 complete, 2 failed`` (complete and failed always, other states when present)."""
-    parts = [f"{counts.get(s, 0)} {s.value}" for s in TrialState
-             if s in (TrialState.COMPLETE, TrialState.FAILED) or counts.get(s, 0)]
-    return ", ".join(parts)
-
-
 def objectives_text(study: Study) -> str:
     """``accuracy (maximize), latency (minimize)``."""
     return ", ".join(f"{o.name} ({o.direction})" for o in study.objectives)

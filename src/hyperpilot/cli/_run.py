@@ -10,7 +10,6 @@ from hyperpilot.cli._common import (
     UsageError,
     add_storage_argument,
     best_lines,
-    counts_text,
     failure_lines,
     open_storage,
     seconds,
@@ -23,6 +22,7 @@ from hyperpilot.optimizers._base import Optimizer
 from hyperpilot.optimizers._registry import OPTIMIZERS, make_optimizer
 from hyperpilot.storage._base import Storage, StudyRecord
 from hyperpilot.storage._url import display_url
+from hyperpilot.study._failures import counts_text
 from hyperpilot.study._study import (
     DEFAULT_OPTIMIZER,
     Study,

@@ -15,7 +15,6 @@ from hyperpilot.cli._common import (
     add_storage_argument,
     best_lines,
     config_lines,
-    counts_text,
     failure_lines,
     fmt,
     fmt_time,
@@ -30,6 +29,7 @@ from hyperpilot.cli._common import (
 from hyperpilot.optimizers._random import RandomOptimizer
 from hyperpilot.storage._base import Storage, StudyRecord
 from hyperpilot.storage._url import display_url
+from hyperpilot.study._failures import counts_text
 from hyperpilot.study._study import Study
 from hyperpilot.trial._trial import Trial, TrialState
 

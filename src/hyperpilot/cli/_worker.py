@@ -9,7 +9,6 @@ from typing import Any
 from hyperpilot.cli._common import (
     UsageError,
     add_storage_argument,
-    counts_text,
     open_storage,
     seconds,
     storage_url,
@@ -22,6 +21,7 @@ from hyperpilot.execution._heartbeat import DEFAULT_INTERVAL
 from hyperpilot.execution._limits import parse_memory
 from hyperpilot.optimizers._registry import OPTIMIZERS
 from hyperpilot.storage._url import display_url
+from hyperpilot.study._failures import counts_text
 from hyperpilot.study._study import DEFAULT_OPTIMIZER, Study, create_study, worker_id
 from hyperpilot.study._worker import run_worker
 from hyperpilot.trial._trial import Trial, TrialState

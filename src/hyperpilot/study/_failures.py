@@ -6,8 +6,7 @@ when nothing completed, and that ``hyperpilot studies show`` prints.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hyperpilot.trial._trial import Trial, TrialState
@@ -52,7 +51,7 @@ def numbers_text(numbers: Sequence[int], limit: int = 8) -> str:
     return shown if len(numbers) <= limit else f"{shown}, ... ({len(numbers)} in all)"
 
 
-def counts_text(counts: Counter[TrialState]) -> str:
+def counts_text(counts: Mapping[TrialState, int]) -> str:
     """``4 complete, 6 failed`` (complete and failed always, other states when present)."""
     return ", ".join(f"{counts.get(s, 0)} {s.value}" for s in TrialState
                      if s in (TrialState.COMPLETE, TrialState.FAILED) or counts.get(s, 0))

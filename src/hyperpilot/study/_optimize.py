@@ -107,11 +107,9 @@ class _Progress:
 
     def _consider(self, trial: Trial) -> None:
         """Take *trial* as the best when it beats the best so far (as best_trial ranks)."""
-        objective = self._study.objectives[0]
-        value = (trial.values or {})[objective.name]
-        key = (self._study.violation(trial), objective.sign * value)
+        key = self._study.rank_key(trial)
         if self._best is None or key < self._best:
-            self._best, self._value = key, value
+            self._best, self._value = key, (trial.values or {})[self._study.objectives[0].name]
 
     def _show(self) -> None:
         parts = []
@@ -281,14 +279,15 @@ class _Loop:
                            "result is dropped", trial.number, stored.error or stored.state)
             return stored
 
-    def misfit(self, outcome: CallOutcome) -> InvalidResultError | None:
+    def misfit(self, outcome: CallOutcome, finished: Trial) -> InvalidResultError | None:
         """The error that stops the run when *outcome*'s result cannot fit the study.
 
         A missing or unknown key (or one number for several objectives) is a bug in the
         objective, not bad luck; so is a value that is not a number before any trial of
-        the study has completed. Values that are not finite only fail their trial.
+        the study has completed. Values that are not finite only fail their trial. The
+        result is read again only when telling it failed the trial.
         """
-        if outcome.state != TrialState.COMPLETE:
+        if outcome.state != TrialState.COMPLETE or finished.state != TrialState.FAILED:
             return None
         study = self.study
         try:
@@ -304,8 +303,8 @@ class _Loop:
 
     def finish(self, trial: Trial, outcome: CallOutcome) -> Trial:
         """Record *outcome*, then update progress, run callbacks, apply the failure policy."""
-        misfit = self.misfit(outcome)
         finished = self.record(trial, outcome)
+        misfit = self.misfit(outcome, finished)
         self.report.add(finished)
         self.progress.update(finished)
         if misfit is not None:

@@ -446,10 +446,16 @@ class Study(Steering):
         complete = [t for t in trials if t.state == TrialState.COMPLETE]
         if not complete:
             raise NoCompleteTrialError(f"study {self.name!r}: {no_complete_text(trials)}")
+        return min(complete, key=self.rank_key)
+
+    def rank_key(self, trial: Trial) -> tuple[float, float]:
+        """How a complete trial ranks; lower is better.
+
+        Its constraint violation first, then its first objective's value oriented for
+        minimization.
+        """
         objective = self.objectives[0]
-        return min(complete, key=lambda t: (
-            self.violation(t), objective.sign * self._value(t, objective.name)
-        ))
+        return self.violation(trial), objective.sign * self._value(trial, objective.name)
 
     def _value(self, trial: Trial, name: str) -> float:
         """*trial*'s value of objective *name*; a complete trial without it is damage."""

@@ -620,9 +620,7 @@ class BayesianOptimizer(Optimizer):
             params[prior.name] = dataclasses.replace(space[prior.name], prior=prior.value,
                                                      confidence=prior.confidence, default=None)
             self._runtime_spaces[key] = VectorSpace(Space(
-                {name: dataclasses.replace(params[name], active_if=space[name].active_if)
-                 for name in space.names}, forbidden=list(space.to_json().get("forbidden", []))
-            ))
+                params, forbidden=list(space.to_json().get("forbidden", []))))
         return self._runtime_spaces[key]
 
     def _prior_sampler(self, history: History, vspace: VectorSpace, declared_trusted: bool,
