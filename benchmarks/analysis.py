@@ -20,6 +20,26 @@ run that would take an hour is reported as "> limit". The table gives seconds an
 top-3 hyperparameters; the ratios compare Optuna's fANOVA with ours. Targets (issue 13):
 ours at most 5 s at 10,000 trials, at least 20x faster than Optuna's fANOVA, same top 3.
 
+HyperSHAP section: each game of :func:`hyperpilot.analysis.hypershap` (order 2, exact over
+the 1,024 coalitions of the 10 hyperparameters, ``n_samples`` uniform configurations per
+coalition for the sampling games) on ``--hypershap-trials`` uniform trials of the same
+space, after one call that fits the shared forest; one row per game with seconds, the
+coalitions, the forest predictions made and the top 3 main values.
+``--hypershap-only`` runs just that section (a few seconds).
+
+Report section: ``hyperpilot report`` of a ``--report-trials`` study of the same space
+stored in SQLite, end to end in a fresh process (interpreter, imports, reading the trials,
+every section, writing the file; target: under 30 s for 1,000 trials on two cores), then
+:func:`hyperpilot.analysis.report` in this process with the seconds of each section.
+``--report-only`` runs just that section.
+
+Views section: the run views of :mod:`hyperpilot.analysis` on ``--views-trials`` (10,000)
+uniform trials of the same space (table, then figure; after a warm-up call on a small
+study), headed by the configuration footprint (target: well under 5 s at 10,000 trials x
+10 hyperparameters, where DeepCAVE's MDS footprint stops at 4,000), and the Pareto front
+and hypervolume history of as many two-objective trials (the objective above and a cost,
+``layers x units``). ``--views-only`` runs just that section.
+
 Run:  python benchmarks/analysis.py [--trials 1000,10000] [--limit 1800]
 (about 20 minutes on two cores, nearly all of it Optuna's fANOVA on 10,000 trials)
 """
@@ -160,12 +180,125 @@ def time_ours(study: hp.Study, n_bootstrap: int, seed: int) -> tuple[float, list
     return seconds, main["hyperparameter"].head(3).tolist()
 
 
+def hypershap_section(n: int, n_samples: int) -> None:
+    """Seconds per HyperSHAP game at 10 hyperparameters (exact), forest fitted beforehand."""
+    from hyperpilot.analysis import hypershap
+    from hyperpilot.analysis._hypershap import GAMES
+
+    hypershap(make_study(50), n_samples=10)  # imports shapiq (and numba through it)
+    study = make_study(n)
+    start = time.perf_counter()
+    hypershap(study, game="ablation")
+    fit = time.perf_counter() - start
+    print(f"hypershap: {n} trials, 10 hyperparameters, exact FSII order 2, "
+          f"n_samples={n_samples}; the first call (forest fit and 5-fold CV) took {fit:.2f} s")
+    print(f"{'game':<16}{'seconds':>9}{'coalitions':>12}{'predictions':>13}  top 3 (main)")
+    sources = {"ablation": 1, "tunability": n_samples + 1, "sensitivity": n_samples,
+               "mistunability": n_samples + 1, "optimizer-bias": n_samples + 2}
+    for game in GAMES:
+        start = time.perf_counter()
+        table = hypershap(study, game=game, n_samples=n_samples)
+        seconds = time.perf_counter() - start
+        main = table[table["kind"] == "main"]
+        top = ", ".join(main["hyperparameter"].head(3))
+        print(f"{game:<16}{seconds:>9.2f}{1024:>12}{1024 * sources[game]:>13,}  {top}")
+
+
+def report_section(n: int) -> None:
+    """Seconds to write the HTML report of an n-trial study, cold and per section."""
+    import subprocess
+    import tempfile
+
+    from hyperpilot.analysis import report
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/report.db"
+        study = hp.create_study(space=SPACE, name="report", storage=url, optimizer="random",
+                                seed=n)
+        study.optimize(objective, n_trials=n, show_progress=False)
+        command = [sys.executable, "-c", "import sys; from hyperpilot.cli._main import main; "
+                   "sys.exit(main())", "report", "report", "--storage", url, "-o",
+                   f"{folder}/cold.html", "--no-progress"]
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        cold = time.perf_counter() - start
+        print(f"report: {n} trials, 10 hyperparameters, 10 bootstrap resamples; "
+              f"'hyperpilot report' end to end (fresh process, SQLite) {cold:.2f} s: "
+              f"{done.stdout.strip()}")
+        written = report(study, f"{folder}/warm.html")
+        print(f"report in this process {written.seconds:.2f} s, "
+              f"{written.figures} figures, {written.size / 1e6:.1f} MB; per section:")
+        for section in written.sections:
+            print(f"  {section.key:<16}{section.seconds:>7.2f} s  {section.status} "
+                  f"{section.reason}".rstrip())
+
+
+def views_section(n: int) -> None:
+    """Seconds of each run view (table, figure) at n trials x 10 hyperparameters."""
+    from hyperpilot import analysis
+
+    def cost(config: dict[str, Any]) -> dict[str, float]:
+        return {"loss": objective(config), "cost": config["layers"] * config["units"]}
+
+    def two_objective(trials: int) -> hp.Study:
+        study = hp.create_study(space=SPACE, storage="memory", optimizer="random", seed=trials,
+                                objectives={"loss": "minimize", "cost": "minimize"})
+        study.optimize(cost, n_trials=trials, show_progress=False)
+        return study
+
+    views: list[tuple[str, Any, Any, dict[str, Any]]] = [
+        ("footprint", analysis.footprint, analysis.plot_footprint, {}),
+        ("history", analysis.history, analysis.plot_history, {}),
+        ("edf", analysis.edf, analysis.plot_edf, {}),
+        ("timeline", analysis.timeline, analysis.plot_timeline, {}),
+        ("parallel_coordinates", analysis.parallel_coordinates,
+         analysis.plot_parallel_coordinates, {}),
+        ("slices", analysis.slices, analysis.plot_slices, {}),
+        ("contour", lambda s: analysis.contour(s, "layers", "x"), analysis.plot_contour, {}),
+        ("pareto_front", analysis.pareto_front, analysis.plot_pareto_front, {"mo": True}),
+        ("hypervolume_history", analysis.hypervolume_history,
+         analysis.plot_hypervolume_history, {"mo": True}),
+    ]
+    small, small_mo = make_study(50), two_objective(50)
+    for _, table, plot, flags in views:  # imports plotly, scikit-learn, SciPy
+        plot(table(small_mo if flags else small))
+    study, mo = make_study(n), two_objective(n)
+    print(f"views: {n} trials, 10 hyperparameters (two objectives for the Pareto views)")
+    print(f"{'view':<22}{'table s':>9}{'figure s':>10}")
+    for name, table, plot, flags in views:
+        start = time.perf_counter()
+        result = table(mo if flags else study)
+        middle = time.perf_counter()
+        plot(result)
+        end = time.perf_counter()
+        print(f"{name:<22}{middle - start:>9.2f}{end - middle:>10.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", default="1000,10000")
     parser.add_argument("--limit", type=float, default=1800.0,
                         help="seconds each Optuna evaluator may take")
+    parser.add_argument("--hypershap-trials", type=int, default=1000)
+    parser.add_argument("--hypershap-samples", type=int, default=1000)
+    parser.add_argument("--hypershap-only", action="store_true")
+    parser.add_argument("--report-trials", type=int, default=1000)
+    parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--views-trials", type=int, default=10000)
+    parser.add_argument("--views-only", action="store_true")
     args = parser.parse_args(argv)
+    if args.hypershap_only:
+        logging.getLogger("hyperpilot").setLevel(logging.WARNING)
+        hypershap_section(args.hypershap_trials, args.hypershap_samples)
+        return 0
+    if args.report_only:
+        logging.getLogger("hyperpilot").setLevel(logging.WARNING)
+        report_section(args.report_trials)
+        return 0
+    if args.views_only:
+        logging.getLogger("hyperpilot").setLevel(logging.WARNING)
+        views_section(args.views_trials)
+        return 0
     logging.getLogger("hyperpilot").setLevel(logging.WARNING)
     sizes = [int(s) for s in args.trials.split(",")]
     fanova(make_study(50), n_bootstrap=0)  # the first call imports SciPy and scikit-learn
@@ -202,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     for label, values in (("hyperpilot fanova", shares), ("optuna fanova", theirs or {})):
         shown = ", ".join(f"{k} {values.get(k, math.nan):.3f}" for k in EQUAL_SPACE.names)
         print(f"  {label:<22}{shown}")
+    hypershap_section(args.hypershap_trials, args.hypershap_samples)
+    report_section(args.report_trials)
+    views_section(args.views_trials)
     return 0
 
 

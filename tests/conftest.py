@@ -3,13 +3,17 @@
 PostgreSQL tests run against the server named by ``HYPERPILOT_TEST_POSTGRES_URL``; start a
 throwaway one with ``scripts/pg_test_server.sh start``. Without the variable those tests
 are skipped, unless ``HYPERPILOT_REQUIRE_POSTGRES=1`` (set in CI), which makes them fail.
+The ``browser`` tests drive Debian's Chromium with playwright; without either they are
+skipped, unless ``CI`` is set, which makes them fail.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -80,3 +84,28 @@ def postgres_url(postgres_engine: sa.engine.Engine) -> Iterator[str]:
     yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
     with postgres_engine.begin() as conn:
         conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+
+
+CHROMIUM = "/usr/bin/chromium"
+"""Debian's Chromium, which the browser tests drive through playwright (Playwright's own
+browser download needs the network, so it is never used)."""
+
+
+def chromium_or_skip() -> str:
+    """The Chromium to drive; skip without it or playwright, but fail when ``CI`` is set."""
+    missing = []
+    if not Path(CHROMIUM).is_file():
+        missing.append(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    if importlib.util.find_spec("playwright") is None:
+        missing.append("the playwright package is missing (pip install -e '.[dev]')")
+    if not missing:
+        return CHROMIUM
+    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        pytest.fail(f"CI is set but {'; '.join(missing)}", pytrace=False)
+    pytest.skip("; ".join(missing))
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The path of the Chromium executable for the ``browser`` tests (see above)."""
+    return chromium_or_skip()

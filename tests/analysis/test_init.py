@@ -50,3 +50,11 @@ def test_errors_derive_from_the_root_and_value_error() -> None:
         assert issubclass(error, ValueError)
     assert importlib.import_module("hyperpilot.analysis._data").AnalysisError is (
         analysis.AnalysisError)
+
+
+def test_hypershap_loads_shapiq_only_when_it_computes() -> None:
+    code = ("import sys, hyperpilot.analysis as a; a.hypershap; a.plot_interaction_graph; "
+            "print('hyperpilot.analysis._hypershap' in sys.modules, 'shapiq' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "True False"

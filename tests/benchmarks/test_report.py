@@ -1,9 +1,11 @@
-"""The report's mathematics (regret, hypervolume, ranks, tests) and its text and HTML."""
+"""The report's mathematics (regret, ranks, tests) and its text and HTML.
+
+The hypervolume is tested with its home, ``hyperpilot._pareto`` (tests/test_pareto.py).
+"""
 
 from __future__ import annotations
 
 import html.parser
-import itertools
 import math
 import sys
 from pathlib import Path
@@ -19,9 +21,6 @@ from hyperpilot.benchmarks._runner import run_benchmark
 from hyperpilot.benchmarks._stats import (
     best_so_far,
     friedman_nemenyi,
-    hypervolume,
-    hypervolume_reference,
-    hypervolume_trace,
     mean_ranks,
     normalized_regret,
     rank_scores,
@@ -54,51 +53,6 @@ def test_best_so_far_on_a_budget_grid() -> None:
     curve = best_so_far([1.0, 0.0, 3.0, 2.0], costs=[0.5, 0.5, 1.0, 1.0],
                         counted=[False, False, True, True], n=3)
     assert np.isnan(curve[0]) and curve[1:].tolist() == [3.0, 2.0]
-
-
-# ---------------------------------------------------------------------- hypervolume
-def _hv_inclusion_exclusion(points: np.ndarray, ref: np.ndarray) -> float:
-    total = 0.0
-    for size in range(1, len(points) + 1):
-        for subset in itertools.combinations(points, size):
-            corner = np.max(subset, axis=0)
-            total += (-1) ** (size + 1) * float(np.prod(np.clip(ref - corner, 0, None)))
-    return total
-
-
-def test_hypervolume_by_hand() -> None:
-    assert hypervolume(np.array([[1.0, 2.0], [2.0, 1.0]]), [3.0, 3.0]) == 3.0
-    assert hypervolume(np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0]]), [2.0, 2.0, 2.0]) == 3.0
-    assert hypervolume(np.array([[4.0, 0.0]]), [3.0, 3.0]) == 0.0  # outside the box
-    assert hypervolume(np.zeros((0, 2)), [1.0, 1.0]) == 0.0
-
-
-@pytest.mark.parametrize("dims", [2, 3, 4])
-def test_hypervolume_matches_inclusion_exclusion(dims: int) -> None:
-    rng = np.random.default_rng(dims)
-    for _ in range(5):
-        points = rng.random((6, dims))
-        ref = np.full(dims, 1.1)
-        assert hypervolume(points, ref) == pytest.approx(_hv_inclusion_exclusion(points, ref))
-
-
-def test_hypervolume_reference_widens_a_tight_box() -> None:
-    sample = np.array([[1.0, 9.0], [2.0, 5.0], [3.0, 7.0], [4.0, 3.0], [5.0, 1.0]])
-    observed = np.vstack([sample, [[0.5, 0.5]]])
-    # median (3, 5), best (0.5, 0.5): bound = median + 10 % of the gap = (3.25, 5.45)
-    assert hypervolume_reference(observed, sample).tolist() == pytest.approx([3.25, 5.45])
-    assert hypervolume_reference(observed, sample, np.array([1.1, 6.0])).tolist() == \
-        pytest.approx([3.25, 6.0])  # the problem's bound where it is looser
-    assert hypervolume_reference(observed).tolist() == pytest.approx([2.7, 4.35])
-
-
-def test_hypervolume_trace_grows_with_the_front() -> None:
-    rng = np.random.default_rng(0)
-    points = rng.random((30, 2))
-    points[4] = np.nan
-    trace = hypervolume_trace(points, np.array([1.0, 1.0]))
-    assert np.all(np.diff(trace) >= -1e-12)
-    assert trace[-1] == pytest.approx(hypervolume(points[np.isfinite(points[:, 0])], [1, 1]))
 
 
 # ---------------------------------------------------------------------- ranks and tests

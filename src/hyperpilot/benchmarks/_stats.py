@@ -24,6 +24,7 @@ larger of the problem's reference point and the median of the reference sample (
 random configurations) moved 10 % further from the best observed value; so a front that
 beats a typical random configuration in every objective counts even when the problem's
 reference point (usually set around the true Pareto front) is out of reach for the budget.
+The hypervolume and that reference point are computed by :mod:`hyperpilot._pareto`.
 
 Ranks are taken per problem on the mean over seeds (ties share the average rank); an
 optimizer with no finished run on a problem ranks last there. The Wilcoxon signed-rank
@@ -118,99 +119,6 @@ def normalized_regret(values: np.ndarray, f_star: float, scale: float) -> np.nda
     """``max(values - f*, 0) / scale``; NaN stays NaN."""
     out: np.ndarray = np.maximum(np.asarray(values, dtype=float) - f_star, 0.0) / scale
     return out
-
-
-# ---------------------------------------------------------------------- hypervolume
-def nondominated(points: np.ndarray) -> np.ndarray:
-    """The rows of *points* (minimization) that no other row dominates; duplicates once."""
-    pts = np.unique(np.atleast_2d(np.asarray(points, dtype=float)), axis=0)
-    if len(pts) <= 1:
-        return pts
-    le = np.all(pts[:, None, :] <= pts[None, :, :], axis=2)
-    lt = np.any(pts[:, None, :] < pts[None, :, :], axis=2)
-    dominated = np.any(le & lt, axis=0)
-    out: np.ndarray = pts[~dominated]
-    return out
-
-
-def hypervolume(points: np.ndarray, reference: Sequence[float] | np.ndarray) -> float:
-    """The volume dominated by *points* (minimization) and bounded by *reference*.
-
-    Exact: a sweep in two dimensions, slicing along the last objective above that.
-    Points that do not strictly dominate the reference point add nothing.
-    """
-    ref = np.asarray(reference, dtype=float)
-    pts = np.atleast_2d(np.asarray(points, dtype=float))
-    if pts.size == 0:
-        return 0.0
-    pts = pts[np.all(np.isfinite(pts), axis=1) & np.all(pts < ref, axis=1)]
-    if len(pts) == 0:
-        return 0.0
-    return _hv(nondominated(pts), ref)
-
-
-def _hv(pts: np.ndarray, ref: np.ndarray) -> float:
-    d = pts.shape[1]
-    if d == 1:
-        return float(ref[0] - pts[:, 0].min())
-    if d == 2:
-        p = pts[np.argsort(pts[:, 0], kind="stable")]
-        heights = ref[1] - np.minimum.accumulate(p[:, 1])
-        widths = np.diff(np.append(p[:, 0], ref[0]))
-        return float(np.sum(widths * heights))
-    p = pts[np.argsort(pts[:, -1], kind="stable")]
-    total = 0.0
-    for i in range(len(p)):
-        upper = p[i + 1, -1] if i + 1 < len(p) else ref[-1]
-        depth = upper - p[i, -1]
-        if depth > 0:
-            total += depth * _hv(nondominated(p[: i + 1, :-1]), ref[:-1])
-    return total
-
-
-def hypervolume_trace(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """The hypervolume of the first 1, 2, ..., n rows of *points* (NaN rows skipped)."""
-    out = np.zeros(len(points))
-    front = np.zeros((0, points.shape[1] if points.ndim == 2 else 0))
-    current = 0.0
-    for i, point in enumerate(np.asarray(points, dtype=float)):
-        if np.all(np.isfinite(point)) and np.all(point < reference) and not (
-            len(front) and np.any(np.all(front <= point, axis=1))
-        ):
-            front = nondominated(np.vstack([front, point]))
-            current = _hv(front, reference)
-        out[i] = current
-    return out
-
-
-def hypervolume_reference(observed: np.ndarray, sample: np.ndarray | None = None,
-                          given: np.ndarray | None = None) -> np.ndarray:
-    """The reference point of the hypervolume regret (see the module docstring).
-
-    Args:
-        observed: every point observed on the problem (minimization form, NaN rows ignored).
-        sample: the reference sample's points; without it, *observed* stands in.
-        given: the problem's own reference point (minimization form), if any.
-
-    """
-    def finite(a: np.ndarray) -> np.ndarray:
-        a = np.atleast_2d(np.asarray(a, dtype=float))
-        out: np.ndarray = a[np.all(np.isfinite(a), axis=1)]
-        return out
-
-    seen = finite(observed)
-    typical = finite(sample) if sample is not None and len(finite(sample)) else seen
-    dims = np.atleast_2d(observed).shape[1]
-    if len(typical) == 0:
-        return np.asarray(given, dtype=float) if given is not None else np.ones(dims)
-    median = np.median(typical, axis=0)
-    best = np.min(np.vstack([seen, typical]), axis=0)
-    spread = np.max(np.vstack([seen, typical]), axis=0) - best
-    margin = np.where(median > best, median - best, np.where(spread > 0, spread, 1.0))
-    bound: np.ndarray = median + 0.1 * margin
-    if given is not None:
-        bound = np.maximum(bound, np.asarray(given, dtype=float))
-    return bound
 
 
 # ---------------------------------------------------------------------- ranks and tests

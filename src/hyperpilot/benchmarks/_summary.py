@@ -21,14 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from hyperpilot._pareto import hypervolume, hypervolume_reference, hypervolume_trace
 from hyperpilot.benchmarks._stats import (
     CHECKPOINTS,
     FriedmanTest,
     PairedTest,
     friedman_nemenyi,
-    hypervolume,
-    hypervolume_reference,
-    hypervolume_trace,
     mean_ranks,
     normalized_regret,
     on_cost_grid,

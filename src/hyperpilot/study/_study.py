@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hyperpilot._pareto import nondominated_mask
+from hyperpilot._pareto import violation as constraint_violation
 from hyperpilot.exceptions import (
     DuplicateConfigurationError,
     DuplicateStudyError,
@@ -423,8 +425,7 @@ class Study(Steering):
 
     def violation(self, trial: Trial) -> float:
         """How far *trial* exceeds its constraint bounds in total (0 when feasible)."""
-        values = trial.constraints or {}
-        return sum(max(0.0, values.get(c.name, 0.0) - c.upper) for c in self.constraints)
+        return constraint_violation(trial.constraints, self.constraints)
 
     @property
     def best_trial(self) -> Trial:
@@ -500,12 +501,8 @@ class Study(Steering):
             return []
         points = np.array([[o.sign * self._value(t, o.name) for o in self.objectives]
                            for t in complete])
-        keep = []
-        for i, point in enumerate(points):
-            dominated = np.any(np.all(points <= point, axis=1) & np.any(points < point, axis=1))
-            if not dominated:
-                keep.append(complete[i])
-        return keep
+        keep = nondominated_mask(points)
+        return [t for t, kept in zip(complete, keep, strict=True) if kept]
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per trial: ``number, state, objective.*, constraint.*, config.*, ...``."""

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
+from hyperpilot._pareto import penalize_infeasible, violations
 from hyperpilot.exceptions import OptimizerError
 from hyperpilot.optimizers._base import History, Optimizer, Proposal
 from hyperpilot.optimizers._design import UnitDesign
@@ -451,14 +452,8 @@ class BayesianOptimizer(Optimizer):
             weighted = scaled * weights
             y = weighted.max(axis=1) + _PAREGO_RHO * weighted.sum(axis=1)
         if history.constraints:
-            violation = np.array([
-                sum(max(0.0, (t.constraints or {}).get(c.name, 0.0) - c.upper)
-                    for c in history.constraints) for t in complete
-            ])
-            if np.any(violation > 0):
-                feasible = violation == 0
-                worst = y[feasible].max() if feasible.any() else y.max()
-                y = np.where(feasible, y, worst + violation + 1e-9)
+            violation = violations([t.constraints for t in complete], history.constraints)
+            y = penalize_infeasible(y, violation)
         failed = [t for t in trials if t.state == TrialState.FAILED]
         observed = complete + failed
         if failed:
