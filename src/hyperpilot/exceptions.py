@@ -47,6 +47,10 @@ class TrialStateError(HyperpilotError, RuntimeError):
     """A trial was used in a way its state does not allow (e.g. told twice)."""
 
 
+class IntermediateValueError(HyperpilotError, ValueError):
+    """A learning-curve value was refused: not a finite number, or its step not a new one."""
+
+
 class StudyFullError(HyperpilotError, RuntimeError):
     """A trial was not added: the study already holds the number of trials asked for."""
 

@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import hyperpilot as hp
@@ -58,3 +60,52 @@ def crash_at_half(config: dict[str, Any]) -> float:
     if config["x"] == 0.5:
         ctypes.string_at(0)
     return float(config["x"])
+
+
+def report_and_wait(config: dict[str, Any], trial: hp.Trial, folder: str,
+                    wait: float = 20.0) -> float:
+    """Report step 0, wait until the test saw it in the storage (a file says so), go on.
+
+    ``user_attrs["seen_while_running"]`` says whether the file came before *wait* seconds.
+    """
+    trial.report(0, config["x"])
+    seen = Path(folder) / f"seen-{trial.number}"
+    deadline = time.monotonic() + wait
+    while not seen.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    trial.set_user_attr("seen_while_running", seen.exists())
+    trial.report(1, config["x"] / 2)
+    trial.set_user_attr("stop", trial.should_stop())
+    return float(config["x"])
+
+
+def prunable(config: dict[str, Any], trial: hp.Trial) -> float:
+    """Report ``x`` at steps 0..3 and stop as soon as ``should_stop()`` says so."""
+    for step in range(4):
+        trial.report(step, config["x"])
+        if trial.should_stop():
+            raise hp.TrialPruned(f"pruned at step {step}")
+    return float(config["x"])
+
+
+class PruneAbove(hp.RandomOptimizer):
+    """Random search whose rule prunes a trial above 0.5 once it reported two steps.
+
+    It checks that the history it gets holds the trial's curve as stored.
+    """
+
+    threshold = 0.5
+
+    def should_prune(self, history: hp.History, trial: hp.Trial,
+                     curve: Mapping[float, float]) -> bool:
+        if dict(history.intermediate.get(trial.id, {})) != dict(curve):
+            raise AssertionError(f"the history lacks trial {trial.number}'s curve {curve}")
+        return len(curve) >= 2 and list(curve.values())[-1] > self.threshold
+
+
+def reports_nan(config: dict[str, Any], trial: hp.Trial) -> float:
+    """Report two values, then one that is not a number."""
+    trial.report(0, 1.0)
+    trial.report(1, 0.5)
+    trial.report(2, float("nan"))
+    return 0.0

@@ -8,6 +8,7 @@ returns a :class:`~hyperpilot.execution._isolation.CallOutcome`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import pickle
 import sys
@@ -21,7 +22,7 @@ from typing import Any
 from hyperpilot.exceptions import OptimizerError, TrialTimeoutError
 from hyperpilot.execution._isolation import CallOutcome, Isolation, exit_reason, run_isolated
 from hyperpilot.execution._limits import can_time_limit, time_limit
-from hyperpilot.trial._trial import USER_ATTRS, TrialState
+from hyperpilot.trial._trial import USER_ATTRS, TrialState, drain_reports
 
 
 class TrialPruned(Exception):
@@ -97,20 +98,25 @@ def run_in_process(objective: Callable[..., Any], config: dict[str, Any],
     """Call *objective* here, under the ``SIGALRM`` time limit when one is given.
 
     ``KeyboardInterrupt`` and ``SystemExit`` propagate; every other exception becomes a
-    failed outcome with the error text.
+    failed outcome with the error text. Learning-curve points that the trial's reporter
+    kept back travel in the outcome, whatever the state.
     """
+    result = error = None
     try:
         with time_limit(timeout):
             result = objective(dict(config), **kwargs)
     except TrialPruned as exc:
-        return CallOutcome(TrialState.PRUNED, error=str(exc) or None, meta=_attrs(kwargs))
+        state, error = TrialState.PRUNED, str(exc) or None
     except TrialTimeoutError as exc:
-        return CallOutcome(TrialState.FAILED, error=str(exc), meta=_attrs(kwargs))
+        state, error = TrialState.FAILED, str(exc)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:
-        return CallOutcome(TrialState.FAILED, error=format_error(exc), meta=_attrs(kwargs))
-    return CallOutcome(TrialState.COMPLETE, result=result, meta=_attrs(kwargs))
+        state, error = TrialState.FAILED, format_error(exc)
+    else:
+        state = TrialState.COMPLETE
+    return CallOutcome(state, result=result, error=error, meta=_attrs(kwargs),
+                       intermediate=drain_reports(kwargs.get("trial")))
 
 
 def _attrs(kwargs: dict[str, Any]) -> dict[str, Any] | None:
@@ -132,8 +138,10 @@ def evaluate(call: TrialCall, cancel: threading.Event | None = None) -> CallOutc
     if isolation is None and call.timeout is not None and not can_time_limit():
         isolation = Isolation()
     if isolation is not None:
-        return run_isolated(call.objective, call.config, call.kwargs, isolation=isolation,
-                            timeout=call.timeout, sys_path=call.sys_path, cancel=cancel)
+        outcome = run_isolated(call.objective, call.config, call.kwargs, isolation=isolation,
+                               timeout=call.timeout, sys_path=call.sys_path, cancel=cancel)
+        kept = drain_reports(call.kwargs.get("trial"))
+        return dataclasses.replace(outcome, intermediate=kept) if kept else outcome
     for entry in call.sys_path:
         if entry not in sys.path:
             sys.path.append(entry)
@@ -145,6 +153,8 @@ def evaluate(call: TrialCall, cancel: threading.Event | None = None) -> CallOutc
     try:
         return run_in_process(objective, call.config, call.kwargs, call.timeout)
     except SystemExit as exc:
-        return CallOutcome(TrialState.FAILED, error=exit_reason(exc.code))
+        error = exit_reason(exc.code)
     except KeyboardInterrupt:
-        return CallOutcome(TrialState.FAILED, error="interrupted (KeyboardInterrupt) while running")
+        error = "interrupted (KeyboardInterrupt) while running"
+    return CallOutcome(TrialState.FAILED, error=error, meta=_attrs(call.kwargs),
+                       intermediate=drain_reports(call.kwargs.get("trial")))

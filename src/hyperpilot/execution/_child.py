@@ -1,14 +1,23 @@
 """The child process of an isolated trial; run as a script, it imports nothing of hyperpilot.
 
-``python -u _child.py FD``: the parent writes one pickle to standard input, a dict with
-``sys_path``, ``objective`` (cloudpickle bytes), ``args`` (the pickled ``(config, kwargs)``)
-and ``memory_limit`` (bytes or ``None``). The child runs the objective and writes one
-pickle to the file descriptor FD: ``(kind, payload, peak_rss, user_attrs)`` with kind
-``ok`` (payload: the result), ``error`` (the error text), ``pruned`` (the message),
-``memory`` (the error text of a MemoryError) or ``exit`` (the ``sys.exit`` code), and the
-attributes the objective set on its ``trial`` argument. A child that dies writes nothing
-there; the parent then reads its exit status. Standard output and error stay the
-process's own file descriptors 1 and 2, which the parent captures.
+``python -u _child.py FD REPLY_FD``: the parent writes one pickle to standard input, a
+dict with ``sys_path``, ``objective`` (cloudpickle bytes), ``args`` (the pickled
+``(config, kwargs)``) and ``memory_limit`` (bytes or ``None``). The child runs the
+objective and talks to the parent in frames (an 8-byte big-endian length, then a pickle)
+on the file descriptor FD:
+
+* ``("report", step, value)`` and ``("should_stop",)`` while the objective runs, from
+  ``trial.report`` and ``trial.should_stop`` (the trial's reporter is a
+  :class:`_PipeReporter`); each waits for the parent's answer, a frame on REPLY_FD:
+  ``("ok", answer)`` or ``("error", exception)``, which is raised in the objective;
+* ``("result", kind, payload, peak_rss, user_attrs)`` at the end, with kind ``ok``
+  (payload: the result), ``error`` (the error text), ``pruned`` (the message), ``memory``
+  (the error text of a MemoryError) or ``exit`` (the ``sys.exit`` code), and the
+  attributes the objective set on its ``trial`` argument.
+
+A child that dies sends no result; the parent then reads its exit status. Standard
+output and error stay the process's own file descriptors 1 and 2, which the parent
+captures.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import faulthandler
 import os
 import pickle
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -79,6 +89,67 @@ def _is_pruned(exc: BaseException) -> bool:
 
 
 _KWARGS: dict[str, Any] = {}
+_HEADER = 8
+
+
+def send_frame(fd: int, message: Any) -> None:
+    """Write *message* to *fd* as one frame: its pickle's length, then the pickle."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(len(data).to_bytes(_HEADER, "big") + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    chunks = bytearray()
+    while len(chunks) < size:
+        chunk = os.read(fd, size - len(chunks))
+        if not chunk:
+            raise RuntimeError("the study's process stopped answering this isolated trial")
+        chunks += chunk
+    return bytes(chunks)
+
+
+class _PipeReporter:
+    """The reporter of the trial in the child: asks the parent, which stores and answers."""
+
+    travels = False
+
+    def __init__(self, out_fd: int, in_fd: int) -> None:
+        self._out = out_fd
+        self._in = in_fd
+        self._lock = threading.Lock()  # one question at a time, from any thread
+
+    def _ask(self, message: tuple[Any, ...]) -> Any:
+        with self._lock:
+            send_frame(self._out, message)
+            size = int.from_bytes(_read_exactly(self._in, _HEADER), "big")
+            status, answer = pickle.loads(_read_exactly(self._in, size))
+        if status == "error":
+            raise answer
+        return answer
+
+    def report(self, trial: Any, step: Any, value: float, at: float) -> None:
+        self._ask(("report", step, value))
+
+    def should_stop(self, trial: Any) -> bool:
+        return bool(self._ask(("should_stop",)))
+
+    def curve(self, trial: Any) -> dict[Any, float]:
+        return {}  # never asked: the trial is bound fresh and keeps its own curve
+
+    def drain(self) -> list[tuple[Any, float, float]]:
+        return []
+
+
+def _bind_pipe(kwargs: dict[str, Any], out_fd: int, in_fd: int) -> None:
+    """Let the ``trial`` argument report through the pipes to the parent."""
+    if "trial" not in kwargs:
+        return
+    # Unpickling the trial has imported this module already.
+    from hyperpilot.trial._trial import bind_reporter
+
+    bind_reporter(kwargs["trial"], _PipeReporter(out_fd, in_fd), fresh=True)
 
 
 def _user_attrs() -> dict[str, Any] | None:
@@ -88,10 +159,11 @@ def _user_attrs() -> dict[str, Any] | None:
     return dict(attrs) if isinstance(attrs, dict) and attrs else None
 
 
-def _run(request: dict[str, Any]) -> tuple[str, Any]:
+def _run(request: dict[str, Any], out_fd: int, in_fd: int) -> tuple[str, Any]:
     try:
         objective = pickle.loads(request["objective"])
         config, kwargs = pickle.loads(request["args"])
+        _bind_pipe(kwargs, out_fd, in_fd)
     except BaseException as exc:
         return "error", "cannot load the objective in the child process: " + _format(exc)
     _KWARGS.update(kwargs)
@@ -115,27 +187,23 @@ def _run(request: dict[str, Any]) -> tuple[str, Any]:
 
 def _answer(fd: int, kind: str, payload: Any) -> None:
     try:
-        data = pickle.dumps((kind, payload, _peak_rss(), _user_attrs()),
-                            protocol=pickle.HIGHEST_PROTOCOL)
+        send_frame(fd, ("result", kind, payload, _peak_rss(), _user_attrs()))
     except BaseException as exc:
-        data = pickle.dumps(("error", "the objective's result cannot be sent back to the "
-                             f"study: {_format(exc)}", _peak_rss(), None))
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+        send_frame(fd, ("result", "error", "the objective's result cannot be sent back to "
+                        f"the study: {_format(exc)}", _peak_rss(), None))
     os.close(fd)
 
 
 def main() -> None:
     """Run one objective call as the parent asked, answer, and exit at once."""
     faulthandler.enable()  # a crash prints the Python stack to the captured stderr
-    fd = int(sys.argv[1])
+    fd, reply_fd = int(sys.argv[1]), int(sys.argv[2])
     request = pickle.loads(sys.stdin.buffer.read())
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
     sys.path[:] = request["sys_path"]
-    kind, payload = _run(request)
+    kind, payload = _run(request, fd, reply_fd)
     _answer(fd, kind, payload)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):

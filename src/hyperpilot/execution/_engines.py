@@ -38,6 +38,9 @@ class Engine(ABC):
     """Runs trial calls, up to :attr:`slots` at once, and reports each as it finishes."""
 
     slots: int = 1
+    in_process: bool = False
+    """Whether calls run in this process (threads): their trials can report to the study
+    directly; otherwise the trials they get carry a reporter that pickles."""
 
     @abstractmethod
     def submit(self, call: TrialCall, name: str) -> Any:
@@ -99,7 +102,7 @@ class FuturesEngine(Engine):
         self._executor: cf.Executor | None = executor if isinstance(executor, cf.Executor) else None
         self._pools: list[cf.Executor] = []
         self.slots = slots
-        self._in_process = in_process
+        self.in_process = in_process
         self._cancel = threading.Event()
         self._outstanding: set[cf.Future[CallOutcome]] = set()
 
@@ -113,7 +116,7 @@ class FuturesEngine(Engine):
     def submit(self, call: TrialCall, name: str) -> cf.Future[CallOutcome]:
         executor = self._current()
         try:
-            if self._in_process:
+            if self.in_process:
                 future = executor.submit(evaluate, call, self._cancel)
             else:
                 future = executor.submit(evaluate, call)

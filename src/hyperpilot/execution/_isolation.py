@@ -3,7 +3,11 @@
 The child is a new interpreter (``subprocess``, so it works from any thread, in Dask
 workers and in process-pool workers alike) in its own process group. The parent:
 
-* writes the pickled call to the child's standard input and reads the answer from a pipe;
+* writes the pickled call to the child's standard input and reads the child's messages
+  from a pipe (:mod:`hyperpilot.execution._child`): the learning-curve points the
+  objective reports, each handed at once to the ``trial`` argument of this side (so the
+  trial's reporter stores it, or keeps it for the result), ``should_stop`` questions,
+  answered on a second pipe, and at the end the result;
 * keeps the last :attr:`Isolation.output_limit` bytes of the child's stdout and stderr
   (file descriptors 1 and 2, so output of C code and of subprocesses is captured too);
 * enforces the wall-time limit: ``SIGTERM`` to the process group, ``SIGKILL`` after
@@ -19,6 +23,7 @@ workers and in process-pool workers alike) in its own process group. The parent:
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import pickle
 import selectors
@@ -31,8 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from hyperpilot.execution._child import send_frame
 from hyperpilot.execution._limits import format_bytes
-from hyperpilot.trial._trial import USER_ATTRS, TrialState
+from hyperpilot.trial._trial import USER_ATTRS, Step, Trial, TrialState, bind_reporter
 
 CHILD_SCRIPT = str(Path(__file__).with_name("_child.py"))
 _MEMORY_POLL = 0.05
@@ -64,13 +70,16 @@ class CallOutcome:
     """How one objective call ended: what the study tells.
 
     ``state`` is complete (then ``result`` is what the objective returned), failed (then
-    ``error`` says why) or pruned; ``meta`` holds captured output and measurements.
+    ``error`` says why) or pruned; ``meta`` holds captured output and measurements;
+    ``intermediate`` the learning-curve points ``(step, value, time)`` that could not be
+    stored while the trial ran (a worker that cannot reach the storage), to store first.
     """
 
     state: TrialState
     result: Any = None
     error: str | None = None
     meta: dict[str, Any] | None = None
+    intermediate: tuple[tuple[Step, float, float], ...] = ()
 
 
 class _Tail:
@@ -131,17 +140,21 @@ def _tree_rss(pid: int) -> int:
 class _Supervisor:
     """Watches one child: reads its output and answer, enforces the limits."""
 
-    def __init__(self, process: subprocess.Popen[bytes], answer_fd: int,
+    def __init__(self, process: subprocess.Popen[bytes], answer_fd: int, reply_fd: int,
                  isolation: Isolation, timeout: float | None,
-                 cancel: threading.Event | None) -> None:
+                 cancel: threading.Event | None, trial: Any = None) -> None:
         self.process = process
         self.answer_fd = answer_fd
+        self.reply_fd = reply_fd
         self.isolation = isolation
         self.timeout = timeout
         self.cancel = cancel
+        self.trial = trial
         self.tails = {"stdout": _Tail(isolation.output_limit),
                       "stderr": _Tail(isolation.output_limit)}
-        self.answer = bytearray()
+        self.inbox = bytearray()
+        self.answer: tuple[str, Any, int | None, dict[str, Any] | None] | None = None
+        self.unreadable: str | None = None
         self.killed_for: str | None = None
         self.peak = 0
         self._term_at: float | None = None
@@ -218,6 +231,7 @@ class _Supervisor:
             for stream in (self.process.stdout, self.process.stderr):
                 stream.close()
             os.close(self.answer_fd)
+            os.close(self.reply_fd)
         return self._outcome()
 
     def _read(self, selector: selectors.BaseSelector, fd: int, name: str) -> None:
@@ -229,20 +243,59 @@ class _Supervisor:
             selector.unregister(fd)
             return
         if name == "answer":
-            self.answer += chunk
+            self.inbox += chunk
+            self._dispatch()
         else:
             self.tails[name].add(chunk)
+
+    def _dispatch(self) -> None:
+        """Handle every complete frame the child has sent."""
+        while len(self.inbox) >= 8:
+            size = int.from_bytes(self.inbox[:8], "big")
+            if len(self.inbox) < 8 + size:
+                return
+            data = bytes(self.inbox[8:8 + size])
+            del self.inbox[:8 + size]
+            try:
+                message = pickle.loads(data)
+            except Exception as exc:
+                self.unreadable = f"{type(exc).__name__}: {exc}"
+                continue
+            if message[0] == "result":
+                self.answer = message[1:]
+            else:
+                self._answer_question(message)
+
+    def _answer_question(self, message: tuple[Any, ...]) -> None:
+        """Report a point or ask should_stop through this side's trial; answer the child."""
+        reply: tuple[str, Any]
+        try:
+            if self.trial is None:
+                raise RuntimeError(f"an isolated trial asked {message[0]!r} without a trial")
+            if message[0] == "report":
+                self.trial.report(message[1], message[2])
+                reply = ("ok", None)
+            else:
+                reply = ("ok", bool(self.trial.should_stop()))
+        except Exception as exc:
+            reply = ("error", exc)
+        try:
+            send_frame(self.reply_fd, reply)
+        except (BrokenPipeError, OSError):
+            pass  # the child is gone
+        except Exception:  # the exception does not pickle: send its text
+            error = reply[1]
+            with contextlib.suppress(BrokenPipeError, OSError):
+                send_frame(self.reply_fd, ("error", RuntimeError(
+                    f"{type(error).__name__}: {error}")))
 
     def _outcome(self) -> CallOutcome:
         meta: dict[str, Any] = {name: tail.text() for name, tail in self.tails.items()
                                 if tail.data or tail.cut}
-        answer: tuple[str, Any, int | None, dict[str, Any] | None] | None = None
-        if self.answer:
-            try:
-                answer = pickle.loads(bytes(self.answer))
-            except Exception as exc:
-                return CallOutcome(TrialState.FAILED, meta=meta,
-                                   error=f"cannot read the trial's result: {exc}")
+        answer = self.answer
+        if answer is None and self.unreadable is not None:
+            return CallOutcome(TrialState.FAILED, meta=meta,
+                               error=f"cannot read the trial's result: {self.unreadable}")
         if answer is not None and answer[2]:
             self.peak = max(self.peak, int(answer[2]))
         if answer is not None and answer[3]:
@@ -300,7 +353,8 @@ def run_isolated(objective: bytes, config: dict[str, Any], kwargs: dict[str, Any
     Args:
         objective: the objective as :func:`cloudpickle.dumps` wrote it.
         config: the configuration, passed first.
-        kwargs: further keyword arguments (``trial``, ``budget``, ...).
+        kwargs: further keyword arguments (``trial``, ``budget``, ...). The child's
+            ``trial`` reports through this one (see the module docstring).
         isolation: memory limit, output capture and kill grace.
         timeout: wall-time limit in seconds.
         sys_path: the import path of the child (the caller's by default).
@@ -311,21 +365,28 @@ def run_isolated(objective: bytes, config: dict[str, Any], kwargs: dict[str, Any
     exhaustion come back as a failed :class:`CallOutcome` with the reason.
 
     """
+    trial = kwargs.get("trial")
+    if isinstance(trial, Trial):  # the child's copy reports through its pipe
+        kwargs = {**kwargs, "trial": bind_reporter(copy.copy(trial), None)}
     payload = pickle.dumps({
         "sys_path": list(sys_path or sys.path), "objective": objective,
         "args": pickle.dumps((config, kwargs), protocol=pickle.HIGHEST_PROTOCOL),
         "memory_limit": isolation.memory_limit,
     }, protocol=pickle.HIGHEST_PROTOCOL)
     answer_fd, child_fd = os.pipe()
+    child_reply_fd, reply_fd = os.pipe()
     try:
         process = subprocess.Popen(
-            [sys.executable, "-u", CHILD_SCRIPT, str(child_fd)],
+            [sys.executable, "-u", CHILD_SCRIPT, str(child_fd), str(child_reply_fd)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            pass_fds=(child_fd,), start_new_session=True,
+            pass_fds=(child_fd, child_reply_fd), start_new_session=True,
         )
     except BaseException:
         os.close(answer_fd)
+        os.close(reply_fd)
         raise
     finally:
         os.close(child_fd)
-    return _Supervisor(process, answer_fd, isolation, timeout, cancel).run(payload)
+        os.close(child_reply_fd)
+    return _Supervisor(process, answer_fd, reply_fd, isolation, timeout, cancel,
+                       trial=trial).run(payload)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
@@ -21,7 +21,7 @@ from hyperpilot._describe import Describable
 from hyperpilot.optimizers._steering import SteeringState, steer_config
 from hyperpilot.space._space import Config, Space
 from hyperpilot.trial._objectives import Constraint, Objective
-from hyperpilot.trial._trial import Trial, TrialState
+from hyperpilot.trial._trial import Step, Trial, TrialState
 
 _STEER_STREAM = 0x57EE  # the random stream of draws within narrowed ranges
 
@@ -41,6 +41,8 @@ class History:
         load: returns every trial of the study, oldest first, when first needed.
         steering: what the interventions in force for this trial add up to (runtime
             priors, excluded trials, narrowed ranges, frozen values, a chosen acquisition).
+        curves: returns the trials' learning curves (see :attr:`intermediate`) when first
+            needed.
 
     """
 
@@ -54,6 +56,7 @@ class History:
         seed: int = 0,
         load: Callable[[], Sequence[Trial]] = tuple,
         steering: SteeringState | None = None,
+        curves: Callable[[], Mapping[int, Mapping[Step, float]]] = dict,
     ) -> None:
         self.space = space
         self.steering = steering if steering is not None else SteeringState()
@@ -62,6 +65,7 @@ class History:
         self.number = number
         self.seed = seed
         self._load = load
+        self._curves = curves
 
     @cached_property
     def all_trials(self) -> tuple[Trial, ...]:
@@ -88,6 +92,16 @@ class History:
     def running(self) -> list[Trial]:
         """Trials being evaluated or waiting in the queue: proposals should avoid them."""
         return [t for t in self.all_trials if not t.state.is_finished]
+
+    @cached_property
+    def intermediate(self) -> Mapping[int, Mapping[Step, float]]:
+        """Learning curves: trial id -> {step: value}, steps in the order reported.
+
+        Only trials that reported values appear. Read it here rather than through each
+        trial's ``intermediate`` (which would read the storage once per trial). A
+        read-only view: do not change it.
+        """
+        return self._curves()
 
 
 @dataclass(frozen=True)
@@ -130,6 +144,24 @@ class Optimizer(Describable, ABC):
     def config_name(self) -> str:
         """The registry name, which :func:`make_optimizer` understands."""
         return self.name
+
+    def should_prune(self, history: History, trial: Trial, curve: Mapping[Step, float]) -> bool:
+        """Whether the running *trial* should stop now, given its learning curve *curve*.
+
+        The answer to ``trial.should_stop()``, asked by the objective after it reports. An
+        optimizer with a pruning rule overrides it; it sees the study as *history* (with
+        the other trials' curves in ``history.intermediate``) and never the storage, and
+        must not change either. The default never prunes.
+        """
+        return False
+
+    @property
+    def prunes(self) -> bool:
+        """Whether this optimizer has a pruning rule (it overrides :meth:`should_prune`).
+
+        Without one, ``trial.should_stop()`` answers False at once, wherever the trial runs.
+        """
+        return type(self).should_prune is not Optimizer.should_prune
 
     @property
     def wants_repeats(self) -> bool:

@@ -1,12 +1,22 @@
 """Storages for studies and trials: in memory, SQLite (default) and PostgreSQL."""
 
-from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, StudySummary, TrialOutcome
+from hyperpilot.storage._base import (
+    IntermediateValue,
+    NewIntermediate,
+    NewTrial,
+    Storage,
+    StudyRecord,
+    StudySummary,
+    TrialOutcome,
+)
 from hyperpilot.storage._memory import InMemoryStorage
 from hyperpilot.storage._url import DEFAULT_STORAGE, default_storage_url, get_storage
 
 __all__ = [
     "DEFAULT_STORAGE",
     "InMemoryStorage",
+    "IntermediateValue",
+    "NewIntermediate",
     "NewTrial",
     "Storage",
     "StudyRecord",

@@ -1,7 +1,8 @@
-"""The storage interface: twelve methods that every backend implements.
+"""The storage interface: fourteen methods that every backend implements.
 
-A storage holds studies, their trials and their events. Its rules, checked by the shared
-contract suite in :mod:`hyperpilot.testing.storage`:
+A storage holds studies, their trials, their events and the trials' learning curves
+(intermediate values). Its rules, checked by the shared contract suite in
+:mod:`hyperpilot.testing.storage`:
 
 * Every method is atomic and durable on return: once :meth:`Storage.finish_trial` returns,
   a crash of the calling process loses nothing.
@@ -23,6 +24,14 @@ contract suite in :mod:`hyperpilot.testing.storage`:
   event of the storage and ``at_trial``, the number the study's next trial would get
   (the study's trial count, taken atomically with the insert); events are never changed
   or removed, except with their study.
+* Intermediate values are append-only too: :meth:`Storage.add_intermediate` stores a
+  batch of points of one *running* trial atomically, each with an id that grows with every
+  value of the storage, and refuses the whole batch (storing nothing) when a step is one
+  the trial already has or is given twice: a step is reported once. Reading with
+  ``min_id`` past the last id seen returns only what came since (a cursor), and a reader
+  never misses a value that commits later with a smaller id. Steps and values are stored
+  as 64-bit floats and read back as :func:`~hyperpilot.trial._trial.check_point` makes
+  them: whole-number steps as ``int``, values as ``float``.
 * Reads return copies: changing a returned object never changes the storage.
 """
 
@@ -34,7 +43,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hyperpilot.trial._trial import Trial, TrialState
+from hyperpilot.trial._trial import Step, Trial, TrialState
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,42 @@ class Event:
 
 
 @dataclass(frozen=True)
+class NewIntermediate:
+    """A point of a learning curve that a caller gives :meth:`Storage.add_intermediate`.
+
+    ``step`` and ``value`` are finite numbers (:func:`~hyperpilot.trial._trial.check_point`);
+    ``created_at`` is when the objective reported it (Unix time).
+    """
+
+    step: Step
+    value: float
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class IntermediateValue:
+    """A stored point of a trial's learning curve.
+
+    Attributes:
+        id: unique in the storage, growing: later values have larger ids (the cursor of
+            :meth:`Storage.get_intermediate`).
+        study_id: the storage id of the trial's study.
+        trial_id: the storage id of the trial.
+        step: an ``int`` when it is a whole number, else a ``float``.
+        value: the value reported at that step.
+        created_at: when it was reported (Unix time).
+
+    """
+
+    id: int
+    study_id: int
+    trial_id: int
+    step: Step
+    value: float
+    created_at: float
+
+
+@dataclass(frozen=True)
 class TrialOutcome:
     """What a caller gives :meth:`Storage.finish_trial`."""
 
@@ -217,6 +262,24 @@ class Storage(ABC):
     @abstractmethod
     def get_events(self, study_id: int, *, min_id: int = 0) -> list[Event]:
         """Return the study's events with ``id >= min_id``, oldest first."""
+
+    @abstractmethod
+    def add_intermediate(self, trial_id: int, values: Sequence[NewIntermediate]) -> None:
+        """Append *values* to the learning curve of the running trial *trial_id*, atomically.
+
+        Raise TrialNotFoundError if there is no such trial, TrialStateError if it is not
+        running, and IntermediateValueError if a step is not a finite number or is one the
+        trial already has (or that *values* holds twice), or a value is not a finite
+        number; nothing is stored then.
+        """
+
+    @abstractmethod
+    def get_intermediate(self, study_id: int, *, trial_ids: Sequence[int] | None = None,
+                         min_id: int = 0) -> list[IntermediateValue]:
+        """Return the study's intermediate values with ``id >= min_id``, ordered by id.
+
+        With *trial_ids*, only those of these trials.
+        """
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release connections; the storage must not be used afterwards."""

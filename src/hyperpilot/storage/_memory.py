@@ -13,6 +13,7 @@ from typing import Any
 from hyperpilot.exceptions import (
     DuplicateConfigurationError,
     DuplicateStudyError,
+    IntermediateValueError,
     StudyFullError,
     StudyNotFoundError,
     TrialNotFoundError,
@@ -20,7 +21,9 @@ from hyperpilot.exceptions import (
 )
 from hyperpilot.storage._base import (
     Event,
+    IntermediateValue,
     NewEvent,
+    NewIntermediate,
     NewTrial,
     Storage,
     StudyRecord,
@@ -28,7 +31,7 @@ from hyperpilot.storage._base import (
     TrialOutcome,
     config_key,
 )
-from hyperpilot.trial._trial import Trial, TrialState
+from hyperpilot.trial._trial import Step, Trial, TrialState, check_point
 
 
 def _copy(trial: Trial) -> Trial:
@@ -67,6 +70,11 @@ class InMemoryStorage(Storage):
         self._next_study_id = 0
         self._events: dict[int, list[Event]] = {}
         self._next_event_id = 1
+        # Intermediate values per study and per trial (the same frozen objects), by id.
+        self._curves: dict[int, list[IntermediateValue]] = {}
+        self._curve_of: dict[int, list[IntermediateValue]] = {}
+        self._steps: dict[int, set[Step]] = {}
+        self._next_value_id = 1
 
     def create_study(self, name: str, spec: dict[str, Any], created_at: float) -> StudyRecord:
         with self._lock:
@@ -78,6 +86,7 @@ class InMemoryStorage(Storage):
             self._trials[record.id] = []
             self._pending[record.id] = collections.deque()
             self._events[record.id] = []
+            self._curves[record.id] = []
             return StudyRecord(record.id, name, created_at, copy.deepcopy(spec))
 
     def get_study(self, name: str) -> StudyRecord:
@@ -110,8 +119,11 @@ class InMemoryStorage(Storage):
             record = self._studies.pop(name)
             for trial in self._trials.pop(record.id):
                 del self._by_id[trial.id]
+                self._curve_of.pop(trial.id, None)
+                self._steps.pop(trial.id, None)
             del self._pending[record.id]
             del self._events[record.id]
+            del self._curves[record.id]
             self._numbers.pop(record.id, None)
             self._indexed.pop(record.id, None)
 
@@ -213,6 +225,51 @@ class InMemoryStorage(Storage):
             events = self._events.get(study_id, [])
             start = bisect.bisect_left(events, min_id, key=lambda e: e.id)
             return [_copy_event(e) for e in events[start:]]
+
+    def add_intermediate(self, trial_id: int, values: Sequence[NewIntermediate]) -> None:
+        points = [(*check_point(v.step, v.value), v.created_at) for v in values]
+        if not points:
+            return
+        with self._lock:
+            trial = self._by_id.get(trial_id)
+            if trial is None:
+                raise TrialNotFoundError(f"no trial with id {trial_id} in memory")
+            if trial.state != TrialState.RUNNING:
+                raise TrialStateError(f"trial id {trial_id} is {trial.state.value}; only a "
+                                      "running trial's learning curve grows")
+            steps = self._steps.setdefault(trial_id, set())
+            given: set[Step] = set()
+            for step, _, _ in points:
+                if step in given:
+                    raise IntermediateValueError(f"trial id {trial_id}: step {step} is given "
+                                                 "twice; each step is reported once")
+                given.add(step)
+            for step, _, _ in points:
+                if step in steps:
+                    raise IntermediateValueError(
+                        f"trial id {trial_id} already has a value at step {step}; each step is "
+                        "reported once")
+            curve = self._curve_of.setdefault(trial_id, [])
+            for step, value, at in points:
+                stored = IntermediateValue(self._next_value_id, trial.study_id, trial_id, step,
+                                           value, at)
+                self._next_value_id += 1
+                self._curves[trial.study_id].append(stored)
+                curve.append(stored)
+            steps |= given
+
+    def get_intermediate(self, study_id: int, *, trial_ids: Sequence[int] | None = None,
+                         min_id: int = 0) -> list[IntermediateValue]:
+        with self._lock:
+            if trial_ids is None:
+                rows = self._curves.get(study_id, [])
+                return rows[bisect.bisect_left(rows, min_id, key=lambda v: v.id):]
+            found: list[IntermediateValue] = []
+            for trial_id in set(trial_ids):
+                rows = self._curve_of.get(trial_id, [])
+                start = bisect.bisect_left(rows, min_id, key=lambda v: v.id)
+                found.extend(v for v in rows[start:] if v.study_id == study_id)
+            return sorted(found, key=lambda v: v.id)
 
     def get_trials(self, study_id: int, *, min_id: int = 0) -> list[Trial]:
         with self._lock:

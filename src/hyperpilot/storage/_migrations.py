@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import Connection
 
-from hyperpilot.storage._schema import SCHEMA_VERSION, events, meta_table
+from hyperpilot.storage._schema import SCHEMA_VERSION, events, intermediate, meta_table
 
 
 def _add_events(conn: Connection) -> None:
@@ -22,7 +22,12 @@ def _add_events(conn: Connection) -> None:
     events.create(conn)
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {1: _add_events}
+def _add_intermediate(conn: Connection) -> None:
+    """2 -> 3: the table of intermediate values (learning curves)."""
+    intermediate.create(conn)
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _add_events, 2: _add_intermediate}
 """Version -> the step that upgrades a database of that version to the next one."""
 
 

@@ -8,13 +8,15 @@ Versions (each older one is upgraded in place by :mod:`hyperpilot.storage._migra
 * 1 — ``hp_meta``, ``hp_studies``, ``hp_trials``.
 * 2 — adds ``hp_events``, the append-only record of what people and optimizers did to a
   study.
+* 3 — adds ``hp_intermediate``, the trials' learning curves (``trial.report``): one row per
+  (trial, step), append-only.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 
@@ -76,5 +78,23 @@ events = sa.Table(
     sa.Column("kind", sa.String(64), nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
     sa.Index("ix_hp_events_study", "study_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+intermediate = sa.Table(
+    "hp_intermediate",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "study_id", sa.Integer, sa.ForeignKey("hp_studies.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "trial_id", sa.Integer, sa.ForeignKey("hp_trials.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("step", sa.Float, nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("trial_id", "step", name="uq_hp_intermediate_trial_step"),
+    sa.Index("ix_hp_intermediate_study", "study_id", "id"),
     sqlite_autoincrement=True,
 )

@@ -8,7 +8,9 @@ concurrent processes queue for the lock (``busy_timeout``, 60 s) instead of fail
 "database is locked".
 
 PostgreSQL claims pending trials with ``FOR UPDATE SKIP LOCKED`` and numbers trials through
-a row lock on the study, so concurrent workers never share a trial or a number.
+a row lock on the study, so concurrent workers never share a trial or a number. Events and
+intermediate values take the same lock, so their ids are drawn and committed in one order
+and a reader's cursor (``min_id``) never passes a row that commits later.
 
 Conditional inserts (``max_trials``, ``unique``) are one ``INSERT ... SELECT ... WHERE``
 statement under that lock (SQLite: under its write lock). Configurations are stored as
@@ -40,6 +42,7 @@ from hyperpilot.exceptions import (
     DuplicateConfigurationError,
     DuplicateStudyError,
     HyperpilotError,
+    IntermediateValueError,
     MissingDependencyError,
     SchemaVersionError,
     StorageError,
@@ -51,7 +54,9 @@ from hyperpilot.exceptions import (
 )
 from hyperpilot.storage._base import (
     Event,
+    IntermediateValue,
     NewEvent,
+    NewIntermediate,
     NewTrial,
     Storage,
     StudyRecord,
@@ -63,12 +68,13 @@ from hyperpilot.storage._migrations import can_migrate, migrate
 from hyperpilot.storage._schema import (
     SCHEMA_VERSION,
     events,
+    intermediate,
     meta_table,
     metadata,
     studies,
     trials,
 )
-from hyperpilot.trial._trial import Trial, TrialState
+from hyperpilot.trial._trial import Trial, TrialState, check_point
 
 _STATES = {s.value: s for s in TrialState}
 logger = logging.getLogger("hyperpilot")
@@ -109,6 +115,15 @@ class _Statement:
             cursor.execute(self.sql, tuple(values[k] for k in self._order))
         else:
             cursor.execute(self.sql, values)
+
+    def run_many(self, cursor: Any, rows: Sequence[dict[str, Any]]) -> None:
+        """Execute once per row of *rows* (``executemany``)."""
+        if self._order is not None:
+            order = self._order
+            cursor.executemany(self.sql, [tuple({**self._fixed, **row}[k] for k in order)
+                                          for row in rows])
+        else:
+            cursor.executemany(self.sql, [{**self._fixed, **row} for row in rows])
 
 
 class _DamagedRow(StorageError):
@@ -203,6 +218,27 @@ def _row_to_event(row: Any) -> Event:
         origin=_field(row, "origin", (str,), where, optional=False),
         author=_field(row, "author", (str,), where),
         kind=_field(row, "kind", (str,), where, optional=False), payload=payload,
+    )
+
+
+_ValueRow = collections.namedtuple(  # type: ignore[misc]
+    "_ValueRow", [c.name for c in intermediate.columns])
+
+
+def _row_to_value(row: Any) -> IntermediateValue:
+    """The point a row of ``hp_intermediate`` holds (raises as :func:`_row_to_trial`)."""
+    where = f"intermediate value id {row.id!r:.20}"
+    step = _field(row, "step", _NUMBER, where, optional=False)
+    value = _field(row, "value", _NUMBER, where, optional=False)
+    try:
+        step, value = check_point(step, value)
+    except IntermediateValueError:
+        raise _DamagedRow(f"{where}: holds step {step!r:.20} and value {value!r:.20}") from None
+    return IntermediateValue(
+        id=_field(row, "id", (int,), where, optional=False),
+        study_id=_field(row, "study_id", (int,), where, optional=False),
+        trial_id=_field(row, "trial_id", (int,), where, optional=False), step=step,
+        value=value, created_at=_field(row, "created_at", _NUMBER, where, optional=False),
     )
 
 
@@ -567,6 +603,7 @@ class SQLStorage(Storage):
             ).scalar()
             if study_id is None:
                 raise StudyNotFoundError(f"no study named {name!r} in {_safe(self.url)}")
+            conn.execute(intermediate.delete().where(intermediate.c.study_id == study_id))
             conn.execute(trials.delete().where(trials.c.study_id == study_id))
             conn.execute(events.delete().where(events.c.study_id == study_id))
             conn.execute(studies.delete().where(studies.c.id == study_id))
@@ -699,6 +736,92 @@ class SQLStorage(Storage):
             self._select_events.run(cursor, {"sid": study_id, "min_id": min_id})
             rows = cursor.fetchall()
         return [_row_to_event(_EventRow(*row)) for row in rows]
+
+    # ------------------------------------------------------------------ intermediate values
+    @cached_property
+    def _trial_for_values(self) -> _Statement:
+        """A trial's study and state; on PostgreSQL its row is locked against finishing."""
+        query = sa.select(trials.c.study_id, trials.c.state).where(
+            trials.c.id == sa.bindparam("tid", type_=sa.Integer))
+        if not self._is_sqlite:
+            query = query.with_for_update(read=True)
+        return _Statement(query, self._engine.dialect)
+
+    @cached_property
+    def _insert_value(self) -> _Statement:
+        return _Statement(
+            intermediate.insert().values(**{c.name: sa.bindparam(c.name, type_=c.type)
+                                            for c in intermediate.columns if c.name != "id"}),
+            self._engine.dialect,
+        )
+
+    @cached_property
+    def _select_values(self) -> _Statement:
+        v = intermediate.c
+        return _Statement(
+            sa.select(intermediate)
+            .where(v.study_id == sa.bindparam("sid", type_=sa.Integer),
+                   v.id >= sa.bindparam("min_id", type_=sa.Integer))
+            .order_by(v.id),
+            self._engine.dialect,
+        )
+
+    def add_intermediate(self, trial_id: int, values: Sequence[NewIntermediate]) -> None:
+        points = [(*check_point(v.step, v.value), v.created_at) for v in values]
+        if not points:
+            return
+        steps = [step for step, _, _ in points]
+        if len(set(steps)) < len(steps):
+            twice = next(s for s in steps if steps.count(s) > 1)
+            raise IntermediateValueError(
+                f"trial id {trial_id}: step {twice} is given twice; each step is reported once")
+        study_id = 0
+        try:
+            with self._driver(write=True) as cursor:
+                self._trial_for_values.run(cursor, {"tid": trial_id})
+                found = cursor.fetchone()
+                if found is None:
+                    raise TrialNotFoundError(f"no trial with id {trial_id} in {_safe(self.url)}")
+                study_id, state = found
+                if state != TrialState.RUNNING.value:
+                    raise TrialStateError(f"trial id {trial_id} is {state}; only a running "
+                                          "trial's learning curve grows")
+                if not self._is_sqlite:
+                    # Ids in commit order per study (see the module docstring).
+                    self._lock_study.run(cursor, {"sid": study_id})
+                self._insert_value.run_many(cursor, [
+                    {"study_id": study_id, "trial_id": trial_id, "step": step, "value": value,
+                     "created_at": at} for step, value, at in points])
+        except self._dbapi.IntegrityError:
+            stored = {v.step for v in self.get_intermediate(study_id, trial_ids=[trial_id])}
+            step = next((s for s in steps if s in stored), steps[0])
+            raise IntermediateValueError(
+                f"trial id {trial_id} already has a value at step {step}; each step is "
+                "reported once") from None
+
+    def get_intermediate(self, study_id: int, *, trial_ids: Sequence[int] | None = None,
+                         min_id: int = 0) -> list[IntermediateValue]:
+        if trial_ids is None:
+            with self._driver(write=False) as cursor:
+                self._select_values.run(cursor, {"sid": study_id, "min_id": min_id})
+                rows: list[Any] = [_ValueRow(*row) for row in cursor.fetchall()]
+        else:
+            ids = sorted({int(i) for i in trial_ids})
+            v = intermediate.c
+            rows = []
+            with self._read() as conn:
+                for start in range(0, len(ids), _HEARTBEAT_CHUNK):
+                    rows.extend(conn.execute(
+                        sa.select(intermediate)
+                        .where(v.study_id == study_id, v.id >= min_id,
+                               v.trial_id.in_(ids[start:start + _HEARTBEAT_CHUNK]))
+                        .order_by(v.id)
+                    ))
+            rows.sort(key=lambda row: row.id)
+        try:
+            return [_row_to_value(row) for row in rows]
+        except _DamagedRow as exc:
+            raise _failure(self.url, exc) from None
 
     def get_trials(self, study_id: int, *, min_id: int = 0) -> list[Trial]:
         query = self._select_trials.where(trials.c.study_id == study_id)

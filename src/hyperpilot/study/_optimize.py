@@ -32,6 +32,7 @@ from hyperpilot.execution._heartbeat import DEFAULT_INTERVAL, Heartbeat
 from hyperpilot.execution._isolation import CallOutcome
 from hyperpilot.execution._limits import can_time_limit, parse_memory
 from hyperpilot.execution._main_guard import check_main_guard
+from hyperpilot.storage._base import NewIntermediate
 from hyperpilot.storage._url import default_storage_url, display_url
 from hyperpilot.study._failures import counts_text, error_head
 from hyperpilot.trial._objectives import normalize_result
@@ -265,9 +266,16 @@ class _Loop:
             time.sleep(min(self.heartbeat.interval, 1.0))
 
     def record(self, trial: Trial, outcome: CallOutcome) -> Trial:
-        """Tell *outcome*; a trial failed meanwhile by another worker is returned as stored."""
+        """Tell *outcome*; a trial failed meanwhile by another worker is returned as stored.
+
+        Learning-curve points the outcome carries (a worker could not store them while the
+        trial ran) are stored first.
+        """
         self.heartbeat.discard(trial.id)
         try:
+            if outcome.intermediate:
+                self.study.storage.add_intermediate(trial.id, [
+                    NewIntermediate(step, value, at) for step, value, at in outcome.intermediate])
             if outcome.state == TrialState.COMPLETE:
                 return self.study._finish(trial, outcome.result, state=TrialState.COMPLETE,
                                           meta=outcome.meta)

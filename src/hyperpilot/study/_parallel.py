@@ -4,11 +4,18 @@ The calling process stays the only one that asks and tells, so trial numbers and
 optimizer's state stay coherent. Up to ``engine.slots`` trials run at once; as soon as one
 finishes it is told and a new one is asked for and submitted (asynchronous proposals: the
 optimizer sees the trials still running through ``History.running``).
+
+An objective that takes ``trial`` gets the study's own trial when the engine runs calls in
+this process (threads, and isolated children, whose supervising threads forward their
+reports), and otherwise a copy that reports through a
+:class:`~hyperpilot.study._report.RemoteReporter` (see :mod:`hyperpilot.study._report`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import copy
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -25,7 +32,10 @@ from hyperpilot.execution._engines import (
 )
 from hyperpilot.execution._isolation import Isolation
 from hyperpilot.study._optimize import _Loop, interrupted, keyword_values
-from hyperpilot.trial._trial import Trial
+from hyperpilot.study._report import RemoteReporter, dump_pruner, worker_url
+from hyperpilot.trial._trial import Trial, bind_reporter
+
+logger = logging.getLogger("hyperpilot")
 
 
 def make_engine(*, n_workers: int | None, executor: Any, isolated: bool) -> Engine:
@@ -64,13 +74,17 @@ def run_async(loop: _Loop, objective: Callable[..., Any], *, keywords: tuple[str
     payload = dump_objective(objective)
     isolation = Isolation(memory_limit=memory) if isolated else None
     path = tuple(sys.path)
+    engine = make_engine(n_workers=n_workers, executor=executor, isolated=isolated)
+    remote = _remote_reporting(loop, engine, keywords)
 
     def call(trial: Trial) -> TrialCall:
-        return TrialCall(objective=payload, config=dict(trial.config),
-                         kwargs=keyword_values(trial, keywords), timeout=trial_timeout,
-                         isolation=isolation, sys_path=path)
+        kwargs = keyword_values(trial, keywords)
+        if remote is not None:
+            reporter = RemoteReporter(*remote)
+            kwargs["trial"] = bind_reporter(copy.copy(trial), reporter, fresh=True)
+        return TrialCall(objective=payload, config=dict(trial.config), kwargs=kwargs,
+                         timeout=trial_timeout, isolation=isolation, sys_path=path)
 
-    engine = make_engine(n_workers=n_workers, executor=executor, isolated=isolated)
     name = loop.study.name
     in_flight: dict[Any, Trial] = {}
     try:
@@ -94,3 +108,26 @@ def run_async(loop: _Loop, objective: Callable[..., Any], *, keywords: tuple[str
         loop.abandon(list(in_flight.values()), interrupted(exc))
         raise
     engine.shutdown(cancel=False)
+
+
+def _remote_reporting(loop: _Loop, engine: Engine, keywords: tuple[str, ...],
+                      ) -> tuple[str | None, str, int, bytes | None] | None:
+    """The arguments of the trials' :class:`RemoteReporter`, or None: they report here.
+
+    None when the objective takes no ``trial`` or the engine runs calls in this process.
+    """
+    if "trial" not in keywords or engine.in_process:
+        return None
+    study = loop.study
+    url = worker_url(study.storage)
+    pruner = None
+    if study.optimizer.prunes:
+        if url is None:
+            logger.warning(
+                "study %r lives in memory and its trials run in other processes: their "
+                "learning curves are stored when each trial ends and trial.should_stop() "
+                "answers False there; give the study a storage URL, or isolation='process', "
+                "to prune while trials run", study.name)
+        else:
+            pruner = dump_pruner(study.optimizer)
+    return url, study.name, study.id, pruner

@@ -44,7 +44,9 @@ from hyperpilot.storage._url import (
     sqlite_file,
 )
 from hyperpilot.study._abandoned import abandoned_reason
+from hyperpilot.study._caches import CurveCache, TrialCache
 from hyperpilot.study._failures import no_complete_text
+from hyperpilot.study._report import LocalReporter, PruningJudge
 from hyperpilot.study._spec import StudySpec
 from hyperpilot.study._steer import EventCache, Steering
 from hyperpilot.trial._objectives import (
@@ -54,7 +56,7 @@ from hyperpilot.trial._objectives import (
     parse_constraints,
     parse_objectives,
 )
-from hyperpilot.trial._trial import Trial, TrialState
+from hyperpilot.trial._trial import Trial, TrialState, bind_reporter
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,31 +70,6 @@ DEFAULT_OPTIMIZER = "bo"
 def worker_id() -> str:
     """Name this process as ``host:pid``; recorded on every trial it runs."""
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-class _TrialCache:
-    """The study's trials, read incrementally.
-
-    Finished trials never change, so each read fetches only trials at or after the oldest
-    one not yet finished.
-    """
-
-    def __init__(self, storage: Storage, study_id: int) -> None:
-        self._storage = storage
-        self._study_id = study_id
-        self._trials: dict[int, Trial] = {}
-        self._watermark = 0
-
-    def load(self) -> list[Trial]:
-        for trial in self._storage.get_trials(self._study_id, min_id=self._watermark):
-            self._trials[trial.id] = trial
-        unfinished = [i for i, t in self._trials.items()
-                      if i >= self._watermark and not t.state.is_finished]
-        if unfinished:
-            self._watermark = min(unfinished)
-        elif self._trials:
-            self._watermark = next(reversed(self._trials)) + 1
-        return list(self._trials.values())
 
 
 class Study(Steering):
@@ -124,7 +101,14 @@ class Study(Steering):
         self.objectives: tuple[Objective, ...] = self.spec.objectives
         self.constraints: tuple[Constraint, ...] = self.spec.constraints
         self.seed: int = self.spec.seed
-        self._cache = _TrialCache(storage, record.id)
+        # The optimizer is used by the loop (ask) and by should_stop(), which isolated
+        # trials' supervising threads may ask at the same time.
+        self._optimizer_lock = threading.RLock()
+        self._reporter = LocalReporter(storage, PruningJudge(
+            storage=storage, study_id=record.id, spec=self.spec,
+            optimizer=lambda: self.optimizer, lock=self._optimizer_lock))
+        self._cache = TrialCache(storage, record.id, self._reporter)
+        self._curves = CurveCache(storage, record.id)
         self._events = EventCache(storage, record.id)
         self._next_number: int | None = None
         self._running: dict[int, Trial] = {}
@@ -179,6 +163,7 @@ class Study(Steering):
         return History(
             space=self.space, objectives=self.objectives, constraints=self.constraints,
             number=self._next_number, seed=self._proposal_seed, load=self._cache.load,
+            curves=self._curves.load,
             steering=SteeringState.replay(self._events.load(), upto=self._next_number),
         )
 
@@ -211,7 +196,8 @@ class Study(Steering):
             refused = 0
             while trial is None:
                 history = self.history()
-                proposal = self.optimizer.ask(history)
+                with self._optimizer_lock:
+                    proposal = self.optimizer.ask(history)
                 # The trial starts now, not before the proposal: a slow proposal must
                 # neither count as the trial's time nor make its first heartbeat stale.
                 now = time.time()
@@ -243,7 +229,7 @@ class Study(Steering):
             self.storage.heartbeat([trial.id], beat)
             trial.heartbeat_at = beat
         self._next_number = max(self._next_number or 0, trial.number + 1)
-        self._running[trial.id] = trial
+        self._running[trial.id] = bind_reporter(trial, self._reporter)
         return trial
 
     def tell(
@@ -350,7 +336,8 @@ class Study(Steering):
         filled = [name for name in valid if name not in config]
         extra: dict[str, Any] = {"enqueued": True}
         if filled:
-            proposal = self.optimizer.ask(self.history())
+            with self._optimizer_lock:
+                proposal = self.optimizer.ask(self.history())
             valid = self.space.complete(config, proposal.config)
             extra["given"] = [name for name in valid if name in config]
         trial = self.storage.add_trial(self.id, NewTrial(
@@ -413,7 +400,7 @@ class Study(Steering):
     @property
     def trials(self) -> list[Trial]:
         """Every trial of the study, oldest first."""
-        return self.storage.get_trials(self.id)
+        return [bind_reporter(t, self._reporter) for t in self.storage.get_trials(self.id)]
 
     def get_trials(self, states: Sequence[TrialState | str] | None = None) -> list[Trial]:
         """Trials in the given states (all by default), oldest first."""
@@ -538,7 +525,9 @@ class Study(Steering):
             objective: called as ``objective(config)``; if it declares parameters named
                 ``trial``, ``budget``, ``seed`` or ``instance`` they are passed by keyword.
                 It returns a number, a mapping of objective (and constraint) names to
-                numbers, or a :class:`~hyperpilot.Result`.
+                numbers, or a :class:`~hyperpilot.Result`. With ``trial`` it may report a
+                learning curve while it runs (``trial.report``, ``trial.should_stop()``;
+                see ``docs/learning-curves.md``).
             n_trials: how many trials to run in this call. Without *n_trials*,
                 *total_trials* and *timeout*, trials run until the process is interrupted
                 (Ctrl-C fails the running trial and keeps the finished ones).

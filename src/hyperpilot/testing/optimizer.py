@@ -23,6 +23,7 @@ from hyperpilot.space._conditions import gt
 from hyperpilot.space._params import Categorical, Constant, Float, Int, Ordinal
 from hyperpilot.space._space import Space
 from hyperpilot.study._study import create_study
+from hyperpilot.trial._trial import Trial, TrialState
 
 MakeOptimizer = Callable[[], Optimizer]
 
@@ -114,3 +115,26 @@ class OptimizerContract:
         rebuilt = make_optimizer(stored)
         assert type(rebuilt) is type(optimizer)
         assert rebuilt.to_config() == stored
+
+    def test_the_pruning_rule_answers_a_bool_and_the_default_never_prunes(
+            self, make: MakeOptimizer) -> None:
+        """``trial.should_stop()`` asks ``should_prune``; without a rule it is always False."""
+        optimizer = make()
+        study = create_study(space=contract_spaces()["mixed"], optimizer=optimizer,
+                             storage="memory", seed=4)
+        answers: list[bool] = []
+
+        def objective(config: dict[str, Any], trial: Trial) -> float:
+            for step in range(3):
+                trial.report(step, _objective(config) / (step + 1))
+                answers.append(trial.should_stop())
+            return _objective(config)
+
+        study.optimize(objective, n_trials=6, show_progress=False)
+        trial = study.trials[-1]
+        answer = optimizer.should_prune(study.history(), trial, trial.intermediate)
+        assert all(type(a) is bool for a in answers) and isinstance(answer, bool)
+        if not optimizer.prunes:
+            assert answers == [False] * 18 and answer is False
+            assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 6
+            assert all(len(t.intermediate) == 3 for t in study.trials)

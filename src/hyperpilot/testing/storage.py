@@ -17,7 +17,7 @@ that yields a fresh, empty storage; pytest then runs every contract test on it::
             return MyStorage(storage.path)
 
 The tests check the rules stated in :mod:`hyperpilot.storage._base` and the behaviour of
-each of the twelve methods. They need pytest, so import this module from test code only.
+each of the fourteen methods. They need pytest, so import this module from test code only.
 """
 
 from __future__ import annotations
@@ -35,12 +35,21 @@ import pytest
 from hyperpilot.exceptions import (
     DuplicateConfigurationError,
     DuplicateStudyError,
+    IntermediateValueError,
     StudyFullError,
     StudyNotFoundError,
     TrialNotFoundError,
     TrialStateError,
 )
-from hyperpilot.storage._base import NewEvent, NewTrial, Storage, StudyRecord, TrialOutcome
+from hyperpilot.storage._base import (
+    IntermediateValue,
+    NewEvent,
+    NewIntermediate,
+    NewTrial,
+    Storage,
+    StudyRecord,
+    TrialOutcome,
+)
 from hyperpilot.trial._trial import Trial, TrialState
 
 _T = TypeVar("_T")
@@ -83,6 +92,14 @@ def _pending(config: dict[str, Any] | None = None, **kwargs: Any) -> NewTrial:
 def _complete(value: float = 1.0, **kwargs: Any) -> TrialOutcome:
     return TrialOutcome(state=TrialState.COMPLETE, finished_at=200.0,
                         values={"loss": value}, **kwargs)
+
+
+def _points(*pairs: tuple[Any, Any]) -> list[NewIntermediate]:
+    return [NewIntermediate(step, value, 100.0 + i) for i, (step, value) in enumerate(pairs)]
+
+
+def _curve(values: list[IntermediateValue]) -> list[tuple[Any, Any]]:
+    return [(v.step, v.value) for v in values]
 
 
 def _same_types(a: Any, b: Any) -> bool:
@@ -976,3 +993,165 @@ class StorageContract:
             later = other.add_event(study.id, NewEvent(kind="resume"))
             assert storage.get_events(study.id, min_id=event.id + 1) == [later]
             assert other.get_trial(storage.get_trials(study.id)[0].id).number == 0
+
+    # ------------------------------------------------------------------ intermediate values
+    def test_add_intermediate_stores_every_field(self, storage: Storage) -> None:
+        """Values keep trial, study, step, value and time; ids grow in the order added."""
+        study = storage.create_study("s", {}, 0.0)
+        trial = storage.add_trial(study.id, _running())
+        storage.add_intermediate(trial.id, [NewIntermediate(1, 0.5, 10.5)])
+        storage.add_intermediate(trial.id, [NewIntermediate(2, 0.25, 11.0),
+                                            NewIntermediate(3, -1e-300, 12.0)])
+        stored = storage.get_intermediate(study.id)
+        assert [(v.study_id, v.trial_id, v.step, v.value, v.created_at) for v in stored] == [
+            (study.id, trial.id, 1, 0.5, 10.5), (study.id, trial.id, 2, 0.25, 11.0),
+            (study.id, trial.id, 3, -1e-300, 12.0)]
+        assert stored[0].id < stored[1].id < stored[2].id
+
+    def test_steps_keep_their_kind_and_values_are_floats(self, storage: Storage) -> None:
+        """Whole-number steps read back as int (2.0 too), others as float; values as float."""
+        import numpy as np
+
+        study = storage.create_study("s", {}, 0.0)
+        trial = storage.add_trial(study.id, _running())
+        storage.add_intermediate(trial.id, _points(
+            (0, 1), (0.5, 2.5), (2.0, np.float64(0.125)), (np.int64(3), 7),
+            (2**53, 1e308), (-1.5, 5e-324)))
+        got = _curve(storage.get_intermediate(study.id))
+        expected = [(0, 1.0), (0.5, 2.5), (2, 0.125), (3, 7.0), (2**53, 1e308), (-1.5, 5e-324)]
+        assert _same_types(got, expected), got
+
+    def test_get_intermediate_reads_incrementally_per_study_and_trial(
+            self, storage: Storage) -> None:
+        """A cursor (``min_id``) returns only what came since; *trial_ids* selects trials."""
+        study = storage.create_study("s", {}, 0.0)
+        other = storage.create_study("t", {}, 0.0)
+        a = storage.add_trial(study.id, _running())
+        b = storage.add_trial(study.id, _running())
+        c = storage.add_trial(other.id, _running())
+        storage.add_intermediate(a.id, _points((1, 0.9), (2, 0.8)))
+        storage.add_intermediate(c.id, _points((1, 5.0)))
+        storage.add_intermediate(b.id, _points((1, 0.7)))
+        first = storage.get_intermediate(study.id)
+        assert [(v.trial_id, v.step) for v in first] == [(a.id, 1), (a.id, 2), (b.id, 1)]
+        cursor = first[-1].id + 1
+        assert storage.get_intermediate(study.id, min_id=cursor) == []
+        storage.add_intermediate(a.id, _points((3, 0.6)))
+        (new,) = storage.get_intermediate(study.id, min_id=cursor)
+        assert (new.trial_id, new.step, new.value) == (a.id, 3, 0.6)
+        assert _curve(storage.get_intermediate(study.id, trial_ids=[a.id])) == [
+            (1, 0.9), (2, 0.8), (3, 0.6)]
+        assert storage.get_intermediate(study.id, trial_ids=[b.id, a.id],
+                                        min_id=first[1].id) == [first[1], first[2], new]
+        assert storage.get_intermediate(study.id, trial_ids=[c.id]) == []
+        assert storage.get_intermediate(study.id, trial_ids=[]) == []
+        assert [v.trial_id for v in storage.get_intermediate(other.id)] == [c.id]
+        assert storage.get_intermediate(987654) == []
+
+    def test_a_step_is_reported_once_and_a_refused_batch_stores_nothing(
+            self, storage: Storage) -> None:
+        """A step the trial has, or one given twice, refuses the whole batch."""
+        study = storage.create_study("s", {}, 0.0)
+        trial = storage.add_trial(study.id, _running())
+        storage.add_intermediate(trial.id, _points((1, 0.5), (2, 0.4)))
+        with pytest.raises(IntermediateValueError, match="already has a value at step 2"):
+            storage.add_intermediate(trial.id, _points((3, 0.3), (2.0, 0.1)))
+        with pytest.raises(IntermediateValueError, match="step 4 is given twice"):
+            storage.add_intermediate(trial.id, _points((4, 0.3), (4, 0.2)))
+        assert _curve(storage.get_intermediate(study.id)) == [(1, 0.5), (2, 0.4)]
+        other = storage.add_trial(study.id, _running())
+        storage.add_intermediate(other.id, _points((2, 9.0)))  # steps are per trial
+        storage.add_intermediate(trial.id, [])  # nothing to add: nothing happens
+        assert len(storage.get_intermediate(study.id)) == 3
+
+    @pytest.mark.parametrize(("step", "value"), [
+        (1, float("nan")), (1, float("inf")), (float("-inf"), 1.0), (float("nan"), 1.0),
+        (True, 1.0), (1, False), ("1", 1.0), (1, "0.5"), (None, 1.0), (2**53 + 2, 1.0),
+    ])
+    def test_points_that_are_not_finite_numbers_are_refused(
+            self, storage: Storage, step: Any, value: Any) -> None:
+        """A step or value that is not a finite number is refused; nothing is stored."""
+        study = storage.create_study("s", {}, 0.0)
+        trial = storage.add_trial(study.id, _running())
+        with pytest.raises(IntermediateValueError):
+            storage.add_intermediate(trial.id, _points((0, 0.5), (step, value)))
+        assert storage.get_intermediate(study.id) == []
+
+    def test_only_a_running_trial_gets_values(self, storage: Storage) -> None:
+        """Pending and finished trials refuse values; a finished trial keeps its curve."""
+        study = storage.create_study("s", {}, 0.0)
+        pending = storage.add_trial(study.id, _pending())
+        with pytest.raises(TrialStateError, match="pending"):
+            storage.add_intermediate(pending.id, _points((1, 0.5)))
+        trial = storage.add_trial(study.id, _running())
+        storage.add_intermediate(trial.id, _points((1, 0.5)))
+        storage.finish_trial(trial.id, TrialOutcome(TrialState.PRUNED, 200.0))
+        with pytest.raises(TrialStateError, match="pruned"):
+            storage.add_intermediate(trial.id, _points((2, 0.4)))
+        with pytest.raises(TrialNotFoundError):
+            storage.add_intermediate(987654, _points((1, 0.5)))
+        assert _curve(storage.get_intermediate(study.id)) == [(1, 0.5)]
+
+    def test_intermediate_values_go_with_their_study(self, storage: Storage) -> None:
+        """Deleting a study deletes its trials' curves; the other study keeps its own."""
+        study = storage.create_study("s", {}, 0.0)
+        other = storage.create_study("t", {}, 0.0)
+        trial = storage.add_trial(study.id, _running())
+        kept = storage.add_trial(other.id, _running())
+        storage.add_intermediate(trial.id, _points((1, 0.5)))
+        storage.add_intermediate(kept.id, _points((1, 0.25)))
+        storage.delete_study("s")
+        assert storage.get_intermediate(study.id) == []
+        assert _curve(storage.get_intermediate(other.id)) == [(1, 0.25)]
+        again = storage.create_study("s", {}, 0.0)
+        assert storage.get_intermediate(again.id) == []
+
+    def _concurrent_curves(self, writers: list[Storage], reader: Storage) -> None:
+        """Threads report through *writers* while *reader* follows with a cursor."""
+        study = writers[0].create_study("s", {}, 0.0)
+        per = 20
+        trials = [writers[0].add_trial(study.id, _running({"k": k}))
+                  for k in range(self.n_threads)]
+        done = threading.Event()
+        seen: list[IntermediateValue] = []
+
+        def follow() -> None:
+            cursor = 0
+            while True:
+                finished = done.is_set()
+                rows = reader.get_intermediate(study.id, min_id=cursor)
+                seen.extend(rows)
+                if rows:
+                    cursor = rows[-1].id + 1
+                if finished:
+                    return
+
+        follower = threading.Thread(target=follow)
+        follower.start()
+        try:
+            def work(k: int) -> None:
+                handle = writers[k % len(writers)]
+                for step in range(per):
+                    handle.add_intermediate(trials[k].id, _points((step, k + step / 100)))
+
+            _together(self.n_threads, work)
+        finally:
+            done.set()
+            follower.join(timeout=120)
+        stored = reader.get_intermediate(study.id)
+        assert len(stored) == self.n_threads * per
+        assert len({v.id for v in stored}) == len(stored)
+        assert seen == stored, "a reader's cursor passed a value that committed later"
+        for k, trial in enumerate(trials):
+            assert _curve(reader.get_intermediate(study.id, trial_ids=[trial.id])) == [
+                (step, k + step / 100) for step in range(per)]
+
+    def test_concurrent_reports_are_all_stored_and_a_cursor_misses_none(
+            self, storage: Storage) -> None:
+        """Values reported from many threads all arrive once, and a follower sees each."""
+        self._concurrent_curves([storage], storage)
+
+    def test_a_second_handle_sees_intermediate_values(self, storage: Storage) -> None:
+        """Values written through two handles at once reach a follower on either, none lost."""
+        with self._second_handle(storage) as other:
+            self._concurrent_curves([storage, other], other)
