@@ -92,14 +92,18 @@ class Steering:
                          "verdict": info["verdict"], "trial": number,
                          "prior_score": info["prior_score"],
                          "incumbent_score": info["incumbent_score"],
-                         "tolerance": info["tolerance"]},
+                         "tolerance": info["tolerance"],
+                         **({"together_with": list(info["with"])} if "with" in info else {})},
             ))
             verb = "judged misleading and left out" if info["verdict"] == "rejected" else (
                 "trusted again")
-            logger.info("study %r: the prior on %s (event %d) was %s at trial %d (its region "
-                        "scores %.3g against %.3g around the incumbent)", self.name,
-                        info["name"], info["event"], verb, number, info["prior_score"],
-                        info["incumbent_score"])
+            region = ("its region, with the priors given with it on " + ", ".join(info["with"])
+                      + ","
+                      if "with" in info else "its region")
+            logger.info("study %r: the prior on %s (event %d) was %s at trial %d (%s scores "
+                        "%.3g against %.3g around the incumbent)", self.name,
+                        info["name"], info["event"], verb, number, region,
+                        info["prior_score"], info["incumbent_score"])
 
     # ------------------------------------------------------------------ writing
     @staticmethod

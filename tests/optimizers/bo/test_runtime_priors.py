@@ -110,3 +110,56 @@ def test_a_rejected_runtime_prior_stays_out_until_given_again() -> None:
     study.optimize(sphere, n_trials=1, show_progress=False)
     latest = study.trials[-1].meta["bo"]["runtime_priors"]
     assert [info.get("kept", False) for info in latest] == [True, False]
+
+
+def test_a_prior_rejected_at_once_leaves_the_search_as_without_it() -> None:
+    space = hp.Space({f"x{i}": hp.Float(-5.0, 5.0) for i in range(4)})
+
+    def bowl(config: dict[str, Any]) -> float:
+        return sum((config[f"x{i}"] - 1.0) ** 2 for i in range(4))
+
+    def run(prior: bool) -> hp.Study:
+        # The forest's acquisition is flat between its splits, so which of its maxima the
+        # search returns depends on the random draws it is given.
+        study = hp.create_study(space=space, seed=3, optimizer=hp.BayesianOptimizer(
+            n_trials=40, surrogate="rf"))
+        study.optimize(bowl, n_trials=12, show_progress=False)
+        if prior:
+            study.set_prior("x0", -5.0, "high")
+        study.optimize(bowl, n_trials=4, show_progress=False)
+        return study
+
+    steered, plain = run(True), run(False)
+    first = steered.trials[12].meta["bo"]["runtime_priors"][0]
+    assert first["verdict"] == "rejected", "the corner prior should fail its first test"
+    # The test draws from a generator of its own: the proposals are the same ones (drawn
+    # from the step's generator, the test's 256 draws moved every later draw of the step).
+    assert [t.config for t in steered.trials] == [t.config for t in plain.trials]
+
+
+def test_priors_given_together_are_judged_together_once_the_region_was_tried() -> None:
+    space = hp.Space({f"x{i}": hp.Float(-5.0, 5.0) for i in range(6)})
+
+    def bowl(config: dict[str, Any]) -> float:
+        return sum((config[f"x{i}"] - 1.0) ** 2 for i in range(6))
+
+    study = hp.create_study(space=space, seed=0, optimizer=hp.BayesianOptimizer(n_trials=60))
+    study.optimize(bowl, n_trials=20, show_progress=False)
+    for i in range(6):  # one belief: the corner farthest from the optimum
+        study.set_prior(f"x{i}", -5.0, "high")
+    study.optimize(bowl, n_trials=4, show_progress=False)
+    first = study.trials[20].meta["bo"]["runtime_priors"]
+    assert all("with" not in info for info in first), "no joint test before any evidence"
+    last = study.trials[-1].meta["bo"]["runtime_priors"]
+    assert all(info["verdict"] == "rejected" for info in last)
+    together = [e for e in study.events()
+                if e.kind == "prior_verdict" and "together_with" in e.payload]
+    for event in together:
+        # the priors of the belief not rejected before
+        others = {f"x{i}" for i in range(6)} - {event.payload["name"]}
+        assert event.payload["together_with"] and set(event.payload["together_with"]) <= others
+        assert event.payload["prior_score"] - event.payload["incumbent_score"] <= (
+            event.payload["tolerance"])
+    assert together, "the belief was never judged as a whole"
+    judged = {e.payload["name"] for e in study.events() if e.kind == "prior_verdict"}
+    assert judged == {f"x{i}" for i in range(6)}
