@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from hyperpilot._tables import CellClass, html_table, markdown_table, text_table
 from hyperpilot.benchmarks._stats import REGRET_FLOOR, plural
 from hyperpilot.benchmarks._summary import ProblemSummary, Summary
 from hyperpilot.exceptions import MissingDependencyError
@@ -31,35 +32,12 @@ DETAIL_LIMIT = 40
 
 # ---------------------------------------------------------------------- text
 def _cell(value: Any) -> str:
+    """One cell's text: floats with 4 significant digits, ``None`` and NaN as ``-``."""
     if value is None:
         return "-"
     if isinstance(value, float):
         return "-" if math.isnan(value) else f"{value:.4g}"
     return str(value)
-
-
-def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain-text table; numeric columns align right."""
-    cells = [[_cell(v) for v in row] for row in rows]
-    numeric = [all(isinstance(row[j], (int, float)) or row[j] is None for row in rows)
-               for j in range(len(headers))]
-    widths = [max([len(h)] + [len(row[j]) for row in cells]) for j, h in enumerate(headers)]
-
-    def line(items: Sequence[str]) -> str:
-        return "  ".join(item.rjust(w) if num else item.ljust(w)
-                         for item, w, num in zip(items, widths, numeric, strict=True)).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]),
-                      *(line(row) for row in cells)])
-
-
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A Markdown (GitHub) table; numeric columns align right."""
-    numeric = [all(isinstance(row[j], (int, float)) or row[j] is None for row in rows)
-               for j in range(len(headers))]
-    rule = ["---:" if num else "---" for num in numeric]
-    return "\n".join("| " + " | ".join(items) + " |" for items in (
-        list(headers), rule, *([_cell(v) for v in row] for row in rows)))
 
 
 def _first_line(text: Any) -> str:
@@ -153,7 +131,9 @@ def text_report(summary: Summary, *, source: str = "", markdown: bool = False) -
     """The report as plain text for the terminal, or as Markdown (tables and bullets)."""
     def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
         # Markdown needs a blank line between a caption and its table.
-        return "\n" + markdown_table(headers, rows) if markdown else text_table(headers, rows)
+        if markdown:
+            return "\n" + markdown_table(headers, rows, cell=_cell)
+        return text_table(headers, rows, cell=_cell)
 
     bullet = "* " if markdown else "  "
     c = summary.counts
@@ -215,23 +195,22 @@ pre{background:#f7f7f7;padding:.5em;overflow-x:auto;font-size:.8em}
 """
 
 
-def _html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]],
-                best_lowest: bool = False, skip: int = 0) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = []
-    for row in rows:
-        numbers = [v for v in row[skip:] if isinstance(v, float) and math.isfinite(v)]
-        best = min(numbers) if best_lowest and numbers else None
-        cells = []
-        for j, v in enumerate(row):
-            numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
-            cls = "n" if numeric else ""
-            if best is not None and j >= skip and isinstance(v, float) and v == best:
-                cls += " best"
-            cells.append(f'<td class="{cls.strip()}">{html.escape(_cell(v))}</td>'
-                         if cls else f"<td>{html.escape(_cell(v))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+def _lowest_from(skip: int) -> CellClass:
+    """Marks ``best`` the lowest finite float of a row among its columns from *skip* on."""
+    def best(row: Sequence[Any], j: int) -> str:
+        value = row[j]
+        if j < skip or not isinstance(value, float):
+            return ""
+        finite = [v for v in row[skip:] if isinstance(v, float) and math.isfinite(v)]
+        return "best" if finite and value == min(finite) else ""
+
+    return best
+
+
+def _html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                cell_class: CellClass | None = None) -> str:
+    """:func:`~hyperpilot._tables.html_table` with this report's cells."""
+    return html_table(headers, rows, cell=_cell, cell_class=cell_class)
 
 
 class _Figures:
@@ -370,11 +349,11 @@ def html_report(summary: Summary, *, source: str = "") -> str:
         "best front of all runs combined, 1 = no volume inside the reference box.</p>",
         _html_table(*regret_rows(summary)),
         f"<h3>After {summary.n_trials} evaluations, per problem (mean over seeds)</h3>",
-        _html_table(*problem_rows(summary), best_lowest=True, skip=2),
+        _html_table(*problem_rows(summary), cell_class=_lowest_from(2)),
         "<h2>Mean rank</h2>",
         '<p class="note">Ranks per problem on the mean final regret over seeds (ties '
         "averaged; an optimizer with no finished run ranks last), averaged per family.</p>",
-        _html_table(*rank_rows(summary), best_lowest=True, skip=2),
+        _html_table(*rank_rows(summary), cell_class=_lowest_from(2)),
         "<h2>Significance</h2><ul>",
     ]
     for test in (summary.wilcoxon, summary.friedman):

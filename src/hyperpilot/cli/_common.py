@@ -1,4 +1,4 @@
-"""What the command groups share: the usage error, storage options and plain-text tables."""
+"""What the command groups share: the usage error, storage options, cell formatting."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from hyperpilot._tables import text_table
 from hyperpilot.exceptions import HyperpilotError, StorageError
 from hyperpilot.space._params import Hyperparameter
 from hyperpilot.space._space import Space
@@ -133,25 +134,6 @@ def fmt_time(timestamp: float | None) -> str:
     if timestamp is None:
         return "-"
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Render a plain-text table; columns whose cells are all numbers align right."""
-    cells = [[fmt(v) for v in row] for row in rows]
-    numeric = [
-        all(isinstance(row[j], (int, float)) or row[j] is None for row in rows)
-        for j in range(len(headers))
-    ]
-    widths = [max([len(h)] + [len(row[j]) for row in cells]) for j, h in enumerate(headers)]
-
-    def line(items: Sequence[str]) -> str:
-        parts = [item.rjust(w) if num else item.ljust(w)
-                 for item, w, num in zip(items, widths, numeric, strict=True)]
-        return "  ".join(parts).rstrip()
-
-    out = [line(headers), line(["-" * w for w in widths])]
-    out.extend(line(row) for row in cells)
-    return "\n".join(out)
 
 
 def describe_hyperparameter(param: Hyperparameter) -> str:
@@ -290,4 +272,4 @@ def best_lines(study: Study, trials: Sequence[Trial], *, front_rows: int = 5) ->
     headers, rows = trial_rows(study, shown)
     if len(front) > len(shown):
         head += f", first {len(shown)} by {study.objectives[0].name}"
-    return [head, *("  " + line for line in table(headers, rows).splitlines())]
+    return [head, *("  " + line for line in text_table(headers, rows, cell=fmt).splitlines())]

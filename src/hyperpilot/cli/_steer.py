@@ -13,13 +13,13 @@ import getpass
 import json
 from typing import Any
 
+from hyperpilot._tables import text_table
 from hyperpilot.cli._common import (
     UsageError,
     add_storage_argument,
     fmt,
     fmt_time,
     open_existing_storage,
-    table,
 )
 from hyperpilot.exceptions import SteeringError
 from hyperpilot.optimizers._random import RandomOptimizer
@@ -167,7 +167,8 @@ def steer_command(args: argparse.Namespace) -> int:
             return 0
         rows = [[e.id, e.at_trial, fmt_time(e.created_at), e.origin, e.author or "-", e.kind,
                  _event_text(e)] for e in events]
-        print(table(["event", "at trial", "time", "origin", "author", "kind", "what"], rows))
+        print(text_table(["event", "at trial", "time", "origin", "author", "kind", "what"],
+                         rows, cell=fmt))
         return 0
     author = args.author if args.author is not None else _login()
     who: dict[str, Any] = {"origin": "cli", "author": author}

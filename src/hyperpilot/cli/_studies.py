@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from hyperpilot._tables import text_table
 from hyperpilot.cli._common import (
     CommandError,
     UsageError,
@@ -23,7 +24,6 @@ from hyperpilot.cli._common import (
     ranked,
     space_lines,
     storage_url,
-    table,
     trial_rows,
 )
 from hyperpilot.optimizers._random import RandomOptimizer
@@ -127,7 +127,8 @@ def list_command(args: argparse.Namespace) -> int:
         rows.append([record.name, fmt_time(record.created_at),
                      *(summary.counts.get(s, 0) for s in states), best,
                      study.spec.optimizer.get("name", "?")])
-    print(table(["name", "created", *(s.value for s in states), "best", "optimizer"], rows))
+    print(text_table(["name", "created", *(s.value for s in states), "best", "optimizer"],
+                     rows, cell=fmt))
     return 0
 
 
@@ -174,7 +175,8 @@ def show_command(args: argparse.Namespace) -> int:
             row.append(None if trial.duration is None else round(trial.duration, 3))
         order = "feasible first, then " if study.constraints else ""
         lines += ["", f"top {len(top)} of {len(complete)} complete trials "
-                  f"({order}by {study.objectives[0].name}):", table(headers, rows)]
+                  f"({order}by {study.objectives[0].name}):",
+                  text_table(headers, rows, cell=fmt)]
     print("\n".join(lines))
     return 0
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from hyperpilot._tables import html_table
 from hyperpilot.analysis._report._content import (
     Alert,
     Block,
@@ -102,21 +103,20 @@ def anchor(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
-def _cell(value: Any) -> tuple[str, bool]:
-    """A table cell's text and whether it is a number (aligned right)."""
-    if hasattr(value, "item"):  # a numpy scalar
-        value = value.item()
+def _plain(value: Any) -> Any:
+    """*value* with a numpy scalar turned into its Python value (so it counts as a number)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _cell(value: Any) -> str:
+    """A table cell's text: floats with 4 significant digits, missing values as a dash."""
     if value is None or value is pd.NA:
-        return "\u2013", False
-    if isinstance(value, bool):
-        return str(value), False
-    if isinstance(value, int):
-        return str(value), True
+        return "\u2013"
     if isinstance(value, float):
-        return ("\u2013" if math.isnan(value) else f"{value:.4g}"), True
+        return "\u2013" if math.isnan(value) else f"{value:.4g}"
     if isinstance(value, (tuple, list)):
-        return ", ".join(map(str, value)), False
-    return str(value), False
+        return ", ".join(map(str, value))
+    return str(value)
 
 
 class _Figures:
@@ -186,23 +186,9 @@ _DRAW = """
 
 def _table(block: Table) -> str:
     frame: pd.DataFrame = block.frame
-    shown = frame.head(block.max_rows)
-    head = "".join(f"<th>{_text(str(c))}</th>" for c in frame.columns)
-    body = []
-    for row in shown.itertuples(index=False):
-        cells = []
-        for value in row:
-            text, numeric = _cell(value)
-            klass = ' class="n"' if numeric else ""
-            cells.append(f"<td{klass}>{_text(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    caption = f"<caption>{_text(block.caption)}</caption>" if block.caption else ""
-    out = (f"<table>{caption}<thead><tr>{head}</tr></thead>"
-           f"<tbody>{''.join(body)}</tbody></table>")
-    rest = len(frame) - len(shown)
-    if rest > 0:
-        out += f'<p class="more">\u2026 and {rest} more row{"s" if rest != 1 else ""}</p>'
-    return out
+    rows = [[_plain(value) for value in row] for row in frame.itertuples(index=False)]
+    return html_table([str(c) for c in frame.columns], rows, cell=_cell, caption=block.caption,
+                      max_rows=block.max_rows, escape_quotes=False)
 
 
 def _trust(block: Trust) -> str:
