@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 
 from hyperpilot._logging import install_console_handler as _install_console_handler
 from hyperpilot.exceptions import (
+    BudgetError,
     ConfigurationError,
     DuplicateStudyError,
     HyperpilotError,
@@ -49,6 +50,7 @@ from hyperpilot.optimizers import (
 from hyperpilot.space import (
     Categorical,
     Constant,
+    Fidelity,
     Float,
     Int,
     Ordinal,
@@ -68,11 +70,13 @@ _install_console_handler()
 __all__ = [
     "OPTIMIZERS",
     "BayesianOptimizer",
+    "BudgetError",
     "Categorical",
     "ConfigurationError",
     "Constant",
     "Constraint",
     "DuplicateStudyError",
+    "Fidelity",
     "Float",
     "History",
     "HyperpilotError",

@@ -90,6 +90,10 @@ class OptimizerError(HyperpilotError, ValueError):
     """An optimizer name or setting is invalid, or it cannot propose a configuration."""
 
 
+class BudgetError(HyperpilotError, ValueError):
+    """A budget lies outside the study's fidelity, or the study has no fidelity."""
+
+
 class SteeringError(HyperpilotError, ValueError):
     """An intervention on a study does not fit its space, its trials or its state."""
 

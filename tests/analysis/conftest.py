@@ -71,7 +71,8 @@ def two_objective_study() -> hp.Study:
 def budget_study() -> hp.Study:
     space = hp.Space({"x": hp.Float(0.0, 1.0), "y": hp.Float(0.0, 1.0),
                       "opt": hp.Categorical(["sgd", "adam", "lion"])})
-    study = hp.create_study(space=space, storage="memory", optimizer="random", seed=4)
+    study = hp.create_study(space=space, storage="memory", optimizer="random", seed=4,
+                            fidelity=hp.Fidelity("epochs", 1, 27))
     rng = np.random.default_rng(4)
     for budget in (1.0, 3.0, 9.0):
         for config in space.sample(30, rng):

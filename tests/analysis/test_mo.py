@@ -69,7 +69,8 @@ def mixed_study() -> hp.Study:
                       "c": hp.Constant(1), "n": hp.Int(1, 4)})
     study = hp.create_study(space=space, objectives={"err": "min", "speed": "max",
                                                      "mem": "min"},
-                            storage="memory", optimizer="random", seed=7)
+                            storage="memory", optimizer="random", seed=7,
+                            fidelity=hp.Fidelity("epochs", 1, 3))
     rng = np.random.default_rng(7)
     for budget in (1.0, 3.0):
         for config in space.sample(14, rng):

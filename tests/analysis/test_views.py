@@ -205,7 +205,8 @@ def test_timeline_of_overlapping_and_running_trials() -> None:
 # ---------------------------------------------------------------------- budgets
 def _budget_study(flip_at: float | None) -> hp.Study:
     space = hp.Space({"x": hp.Float(0.0, 1.0), "c": hp.Categorical(["a", "b"])})
-    study = hp.create_study(space=space, storage="memory", seed=0)
+    study = hp.create_study(space=space, storage="memory", seed=0,
+                            fidelity=hp.Fidelity("epochs", 1, 9))
     configs = [{"x": i / 10, "c": "a"} for i in range(8)]
     for budget in (1.0, 3.0, 9.0):
         for config in configs:

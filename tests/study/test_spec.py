@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -22,8 +23,17 @@ def _spec() -> StudySpec:
 
 def test_round_trip_through_json() -> None:
     data = json.loads(json.dumps(_spec().to_json()))
-    assert data["format"] == SPEC_FORMAT
+    assert data["format"] == 1  # no fidelity: readable by releases that know format 1
+    assert "fidelity" not in data
     assert StudySpec.from_json(data) == _spec()
+
+
+def test_a_fidelity_round_trips_as_format_2() -> None:
+    spec = dataclasses.replace(_spec(), fidelity=hp.Fidelity("epochs", 1, 81, log=True))
+    data = json.loads(json.dumps(spec.to_json()))
+    assert data["format"] == SPEC_FORMAT == 2
+    back = StudySpec.from_json(data)
+    assert back == spec and back.fidelity is not None and back.fidelity.integer
 
 
 def test_a_study_exposes_its_spec() -> None:

@@ -577,7 +577,7 @@ def warm_start_study(study: Study, refined: Space | pd.DataFrame, *, name: str |
                        optimizer=optimizer if optimizer is not None else dict(
                            study.spec.optimizer),
                        storage=storage if storage is not None else study.storage,
-                       name=name, seed=seed)
+                       name=name, seed=seed, fidelity=study.fidelity)
     complete = sorted(study.get_trials([TrialState.COMPLETE]), key=lambda t: t.number)
     told = 0
     for trial in complete:

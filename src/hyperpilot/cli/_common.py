@@ -198,7 +198,10 @@ def objectives_text(study: Study) -> str:
 
 
 def ranked(study: Study, trials: Sequence[Trial]) -> list[Trial]:
-    """Complete trials best first: feasible before infeasible, then by the first objective.
+    """Complete trials best first, as :attr:`Study.best_trial` ranks them.
+
+    With a fidelity the highest budget first; then feasible before infeasible, then by the
+    first objective.
 
     A trial without a value for the first objective (a damaged storage) cannot be ranked
     and is left out.
@@ -206,7 +209,7 @@ def ranked(study: Study, trials: Sequence[Trial]) -> list[Trial]:
     first = study.objectives[0]
     return sorted(
         (t for t in trials if t.state == TrialState.COMPLETE and first.name in (t.values or {})),
-        key=lambda t: (study.violation(t), first.sign * (t.values or {})[first.name], t.number),
+        key=lambda t: (*study.rank_key(t), t.number),
     )
 
 

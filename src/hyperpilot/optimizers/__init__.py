@@ -1,6 +1,8 @@
 """Optimizers: propose configurations from a study's history."""
 
+from hyperpilot.optimizers._asha import ASHA
 from hyperpilot.optimizers._base import History, Optimizer, Proposal
+from hyperpilot.optimizers._hyperband import Hyperband, SuccessiveHalving
 from hyperpilot.optimizers._lhs import LatinHypercubeOptimizer
 from hyperpilot.optimizers._random import RandomOptimizer
 from hyperpilot.optimizers._registry import OPTIMIZERS, make_optimizer
@@ -12,15 +14,18 @@ from hyperpilot.optimizers.bo._bo import (
 )
 
 __all__ = [
+    "ASHA",
     "OPTIMIZERS",
     "BayesianOptimizer",
     "GPBayesianOptimizer",
     "History",
+    "Hyperband",
     "LatinHypercubeOptimizer",
     "Optimizer",
     "Proposal",
     "RFBayesianOptimizer",
     "RandomOptimizer",
     "SobolOptimizer",
+    "SuccessiveHalving",
     "make_optimizer",
 ]

@@ -19,6 +19,7 @@ import numpy as np
 
 from hyperpilot._describe import Describable
 from hyperpilot.optimizers._steering import SteeringState, steer_config
+from hyperpilot.space._fidelity import Fidelity
 from hyperpilot.space._space import Config, Space
 from hyperpilot.trial._objectives import Constraint, Objective
 from hyperpilot.trial._trial import Step, Trial, TrialState
@@ -43,6 +44,8 @@ class History:
             priors, excluded trials, narrowed ranges, frozen values, a chosen acquisition).
         curves: returns the trials' learning curves (see :attr:`intermediate`) when first
             needed.
+        fidelity: the study's budget dimension, if it has one. A proposal without a
+            budget is evaluated at ``fidelity.max``.
 
     """
 
@@ -57,8 +60,10 @@ class History:
         load: Callable[[], Sequence[Trial]] = tuple,
         steering: SteeringState | None = None,
         curves: Callable[[], Mapping[int, Mapping[Step, float]]] = dict,
+        fidelity: Fidelity | None = None,
     ) -> None:
         self.space = space
+        self.fidelity = fidelity
         self.steering = steering if steering is not None else SteeringState()
         self.objectives = tuple(objectives)
         self.constraints = tuple(constraints)
@@ -92,6 +97,11 @@ class History:
     def running(self) -> list[Trial]:
         """Trials being evaluated or waiting in the queue: proposals should avoid them."""
         return [t for t in self.all_trials if not t.state.is_finished]
+
+    def at_full_budget(self, trial: Trial) -> bool:
+        """Whether *trial* ran at the full budget (always, in a study without a fidelity)."""
+        return (self.fidelity is None or trial.budget is None
+                or trial.budget >= self.fidelity.max)
 
     @cached_property
     def intermediate(self) -> Mapping[int, Mapping[Step, float]]:

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from hyperpilot.exceptions import OptimizerError
+from hyperpilot.optimizers._asha import ASHA
 from hyperpilot.optimizers._base import Optimizer
+from hyperpilot.optimizers._hyperband import Hyperband, SuccessiveHalving
 from hyperpilot.optimizers._lhs import LatinHypercubeOptimizer
 from hyperpilot.optimizers._random import RandomOptimizer
 from hyperpilot.optimizers._sobol import SobolOptimizer
@@ -19,7 +21,7 @@ from hyperpilot.optimizers.bo._bo import (
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.name: cls
     for cls in (RandomOptimizer, SobolOptimizer, LatinHypercubeOptimizer, BayesianOptimizer,
-                GPBayesianOptimizer, RFBayesianOptimizer)
+                GPBayesianOptimizer, RFBayesianOptimizer, SuccessiveHalving, Hyperband, ASHA)
 }
 
 

@@ -1,6 +1,7 @@
 """Search spaces: hyperparameters with priors, conditions and forbidden combinations."""
 
 from hyperpilot.space._conditions import eq, gt, isin, lt, ne
+from hyperpilot.space._fidelity import Fidelity
 from hyperpilot.space._params import (
     CONFIDENCE_LEVELS,
     Categorical,
@@ -17,6 +18,7 @@ __all__ = [
     "Categorical",
     "Config",
     "Constant",
+    "Fidelity",
     "Float",
     "Hyperparameter",
     "Int",

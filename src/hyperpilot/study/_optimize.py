@@ -93,7 +93,7 @@ class _Progress:
                  initial: int = 0) -> None:
         self._bar: Any = None
         self._study = study
-        self._best: tuple[float, float] | None = None  # (violation, sign * value)
+        self._best: tuple[float, float, float] | None = None  # Study.rank_key
         self._value = 0.0
         self._failed = 0
         if len(study.objectives) == 1 and any(

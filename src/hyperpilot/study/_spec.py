@@ -10,6 +10,10 @@ Format history (``format`` in the JSON):
 
 * 1 — ``space``, ``objectives``, ``constraints``, ``optimizer`` (its ``to_config()``),
   ``seed``, ``hyperpilot_version``.
+* 2 — adds ``fidelity`` (name, min, max, log). Written only by studies that declare a
+  fidelity, so a study without one stays format 1 and readable by releases before; a
+  release that reads only format 1 refuses a multi-fidelity study instead of running it
+  without budgets.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from typing import Any
 
 from hyperpilot import __version__
 from hyperpilot.exceptions import HyperpilotError, StorageError
+from hyperpilot.space._fidelity import Fidelity
 from hyperpilot.space._space import Space
 from hyperpilot.trial._objectives import Constraint, Objective
 
-SPEC_FORMAT = 1
+SPEC_FORMAT = 2
 """The newest specification format this code writes and reads."""
 
 
@@ -38,6 +43,7 @@ class StudySpec:
         optimizer: the description (``to_config()``) of the optimizer it was created with.
         seed: the study's seed.
         hyperpilot_version: the release that created the study.
+        fidelity: the budget dimension of a multi-fidelity study, if it has one.
 
     """
 
@@ -47,11 +53,12 @@ class StudySpec:
     optimizer: Mapping[str, Any] = field(default_factory=dict)
     seed: int = 0
     hyperpilot_version: str = __version__
+    fidelity: Fidelity | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON-ready form a storage keeps."""
-        return {
-            "format": SPEC_FORMAT,
+        """The JSON-ready form a storage keeps (format 1 unless the study has a fidelity)."""
+        data = {
+            "format": 1 if self.fidelity is None else 2,
             "hyperpilot_version": self.hyperpilot_version,
             "space": self.space.to_json(),
             "objectives": [{"name": o.name, "direction": o.direction} for o in self.objectives],
@@ -59,6 +66,9 @@ class StudySpec:
             "optimizer": dict(self.optimizer),
             "seed": self.seed,
         }
+        if self.fidelity is not None:
+            data["fidelity"] = self.fidelity.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: Any, *, study: str = "?", where: str = "the storage") -> StudySpec:
@@ -103,6 +113,11 @@ class StudySpec:
             if not isinstance(optimizer, Mapping):
                 raise fail(f"optimizer must be an object, got {type(optimizer).__name__}")
             version = str(data.get("hyperpilot_version", "unknown"))
+            fidelity = data.get("fidelity")
+            if fidelity is not None:
+                if not isinstance(fidelity, Mapping):
+                    raise fail(f"fidelity must be an object, got {type(fidelity).__name__}")
+                fidelity = Fidelity.from_json(fidelity)
         except StorageError:
             raise
         except KeyError as exc:
@@ -113,14 +128,19 @@ class StudySpec:
         if not objectives:
             raise fail("no objectives")
         return cls(space=space, objectives=objectives, constraints=constraints,
-                   optimizer=dict(optimizer), seed=seed, hyperpilot_version=version)
+                   optimizer=dict(optimizer), seed=seed, hyperpilot_version=version,
+                   fidelity=fidelity)
 
     def mismatch(self, other: StudySpec) -> str | None:
         """How *other* (the arguments of a reopening) contradicts this stored spec, if it does.
 
-        Space, objectives and constraints must agree; optimizer and seed may differ (the
-        stored ones are kept, see :func:`~hyperpilot.study._study.create_study`).
+        Space, objectives, constraints and fidelity must agree; optimizer and seed may
+        differ (the stored ones are kept, see :func:`~hyperpilot.study._study.create_study`).
         """
+        if self.fidelity != other.fidelity:
+            stored, given = (None if f is None else f.to_json()
+                             for f in (self.fidelity, other.fidelity))
+            return f"exists with fidelity {stored}, but {given} was given"
         for key, mine, theirs in (("objectives", self.objectives, other.objectives),
                                   ("constraints", self.constraints, other.constraints)):
             if mine != theirs:

@@ -17,6 +17,7 @@ import numpy as np
 from hyperpilot._pareto import nondominated_mask
 from hyperpilot._pareto import violation as constraint_violation
 from hyperpilot.exceptions import (
+    BudgetError,
     DuplicateConfigurationError,
     DuplicateStudyError,
     HyperpilotError,
@@ -34,6 +35,7 @@ from hyperpilot.execution._heartbeat import DEFAULT_INTERVAL
 from hyperpilot.optimizers._base import History, Optimizer
 from hyperpilot.optimizers._registry import make_optimizer
 from hyperpilot.optimizers._steering import SteeringState
+from hyperpilot.space._fidelity import Fidelity
 from hyperpilot.space._params import Hyperparameter
 from hyperpilot.space._space import Space
 from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, TrialOutcome
@@ -101,6 +103,7 @@ class Study(Steering):
         self.objectives: tuple[Objective, ...] = self.spec.objectives
         self.constraints: tuple[Constraint, ...] = self.spec.constraints
         self.seed: int = self.spec.seed
+        self.fidelity: Fidelity | None = self.spec.fidelity
         # The optimizer is used by the loop (ask) and by should_stop(), which isolated
         # trials' supervising threads may ask at the same time.
         self._optimizer_lock = threading.RLock()
@@ -165,6 +168,7 @@ class Study(Steering):
             number=self._next_number, seed=self._proposal_seed, load=self._cache.load,
             curves=self._curves.load,
             steering=SteeringState.replay(self._events.load(), upto=self._next_number),
+            fidelity=self.fidelity,
         )
 
     def ask(self) -> Trial:
@@ -198,6 +202,8 @@ class Study(Steering):
                 history = self.history()
                 with self._optimizer_lock:
                     proposal = self.optimizer.ask(history)
+                budget = self._budget(proposal.budget,
+                                      f"optimizer {self.optimizer.name!r} proposed budget")
                 # The trial starts now, not before the proposal: a slow proposal must
                 # neither count as the trial's time nor make its first heartbeat stale.
                 now = time.time()
@@ -209,7 +215,7 @@ class Study(Steering):
                     meta["heartbeat_interval"] = heartbeat_interval
                 try:
                     trial = self.storage.add_trial(self.id, NewTrial(
-                        config=proposal.config, budget=proposal.budget, seed=proposal.seed,
+                        config=proposal.config, budget=budget, seed=proposal.seed,
                         instance=proposal.instance, worker=worker_id(), created_at=now,
                         meta=meta, heartbeat_at=beat, max_trials=max_trials, unique=unique,
                     ))
@@ -229,8 +235,29 @@ class Study(Steering):
             self.storage.heartbeat([trial.id], beat)
             trial.heartbeat_at = beat
         self._next_number = max(self._next_number or 0, trial.number + 1)
+        if self.fidelity is not None and trial.budget is not None:
+            trial.budget = self.fidelity.cast(trial.budget)  # 3 epochs, not 3.0
         self._running[trial.id] = bind_reporter(trial, self._reporter)
         return trial
+
+    def _budget(self, budget: float | None, what: str) -> float | None:
+        """The budget a new trial gets: *budget* checked against the fidelity, else its max.
+
+        Raises:
+            BudgetError: for a budget outside the fidelity's range, or any budget in a study
+                without a fidelity.
+
+        """
+        if self.fidelity is None:
+            if budget is None:
+                return None
+            raise BudgetError(
+                f"study {self.name!r} has no fidelity, so a trial cannot have a budget "
+                f"({what} {budget!r}); declare one: create_study(..., fidelity=Fidelity(...))"
+            )
+        if budget is None:
+            return self.fidelity.cast(self.fidelity.max)
+        return self.fidelity.check(budget, what=what)
 
     def tell(
         self,
@@ -322,6 +349,8 @@ class Study(Steering):
     ) -> Trial:
         """Queue a configuration to be evaluated before the optimizer's next proposals.
 
+        In a study with a fidelity the trial runs at *budget* (by default the full one).
+
         *config* may be partial: the active hyperparameters it leaves out are filled in now
         by the study's optimizer (its proposal for the next trial, with the given values
         kept), so ``study.enqueue({"lr": 0.01})`` tries that learning rate with the rest
@@ -332,6 +361,7 @@ class Study(Steering):
 
         """
         self._check_who(origin, author)
+        budget = self._budget(budget, "enqueue() got budget")
         valid = self.space.complete(config, {})
         filled = [name for name in valid if name not in config]
         extra: dict[str, Any] = {"enqueued": True}
@@ -418,7 +448,9 @@ class Study(Steering):
     def best_trial(self) -> Trial:
         """The best complete trial of a single-objective study.
 
-        Feasible trials come first; among infeasible ones the least violating wins.
+        In a study with a fidelity only the highest budget at which a trial completed
+        counts (a low-budget value is a cheap estimate, not a result). Then feasible
+        trials come first; among infeasible ones the least violating wins.
 
         Raises:
             ValueError: for a multi-objective study (use :attr:`best_trials`).
@@ -436,14 +468,18 @@ class Study(Steering):
             raise NoCompleteTrialError(f"study {self.name!r}: {no_complete_text(trials)}")
         return min(complete, key=self.rank_key)
 
-    def rank_key(self, trial: Trial) -> tuple[float, float]:
+    def rank_key(self, trial: Trial) -> tuple[float, float, float]:
         """How a complete trial ranks; lower is better.
 
-        Its constraint violation first, then its first objective's value oriented for
-        minimization.
+        In a study with a fidelity its budget first (higher is better), then its
+        constraint violation, then its first objective's value oriented for minimization.
         """
         objective = self.objectives[0]
-        return self.violation(trial), objective.sign * self._value(trial, objective.name)
+        budget = 0.0
+        if self.fidelity is not None:
+            budget = -(self.fidelity.max if trial.budget is None else trial.budget)
+        return (budget, self.violation(trial),
+                objective.sign * self._value(trial, objective.name))
 
     def _value(self, trial: Trial, name: str) -> float:
         """*trial*'s value of objective *name*; a complete trial without it is damage."""
@@ -482,10 +518,16 @@ class Study(Steering):
 
     @property
     def best_trials(self) -> list[Trial]:
-        """The Pareto front: complete, feasible trials that no other trial dominates."""
+        """The Pareto front: complete, feasible trials that no other trial dominates.
+
+        In a study with a fidelity, among the trials at the highest budget any completed.
+        """
         complete = [t for t in self.get_trials([TrialState.COMPLETE]) if self.violation(t) == 0]
         if not complete:
             return []
+        if self.fidelity is not None:
+            top = min(self.rank_key(t)[0] for t in complete)  # minus the highest budget
+            complete = [t for t in complete if self.rank_key(t)[0] == top]
         points = np.array([[o.sign * self._value(t, o.name) for o in self.objectives]
                            for t in complete])
         keep = nondominated_mask(points)
@@ -586,6 +628,7 @@ def create_study(
     name: str | None = None,
     seed: int | None = None,
     load_if_exists: bool = False,
+    fidelity: Fidelity | None = None,
 ) -> Study:
     """Create a study (or reopen it with ``load_if_exists=True``).
 
@@ -605,7 +648,10 @@ def create_study(
         seed: makes the run reproducible; drawn at random (and stored) when omitted. A
             reopened study keeps its stored seed.
         load_if_exists: reopen an existing study of that name instead of failing, after
-            checking that space, objectives and constraints match.
+            checking that space, objectives, constraints and fidelity match.
+        fidelity: makes the study multi-fidelity: every trial has a budget in its range,
+            which the objective receives (``def objective(config, budget)`` or
+            ``trial.budget``); see ``docs/multi-fidelity.md``.
 
     Raises:
         SpaceError, ObjectiveSpecError, OptimizerError: for invalid arguments.
@@ -624,8 +670,10 @@ def create_study(
     name = name or time.strftime("study-%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     given_seed = seed
     seed = secrets.randbits(31) if seed is None else int(seed)
+    if fidelity is not None and not isinstance(fidelity, Fidelity):
+        raise BudgetError(f"fidelity must be a Fidelity(name, min, max), got {fidelity!r}")
     spec = StudySpec(space=the_space, objectives=objs, constraints=cons,
-                     optimizer=opt.to_config(), seed=seed)
+                     optimizer=opt.to_config(), seed=seed, fidelity=fidelity)
     if load_if_exists:
         try:
             record = store.get_study(name)
@@ -658,7 +706,7 @@ def create_study(
         # Another worker created it between our look-up and our insert.
         return create_study(space=the_space, objectives=objectives, constraints=constraints,
                             optimizer=optimizer, storage=store, name=name, seed=given_seed,
-                            load_if_exists=True)
+                            load_if_exists=True, fidelity=fidelity)
     study = Study(storage=store, record=record, optimizer=opt)
     hint = (f" (give name=... to keep it in {default_storage_url()})"
             if in_memory_by_default else "")

@@ -20,6 +20,7 @@ import pytest
 from hyperpilot.optimizers._base import Optimizer
 from hyperpilot.optimizers._registry import make_optimizer
 from hyperpilot.space._conditions import gt
+from hyperpilot.space._fidelity import Fidelity
 from hyperpilot.space._params import Categorical, Constant, Float, Int, Ordinal
 from hyperpilot.space._space import Space
 from hyperpilot.study._study import create_study
@@ -115,6 +116,30 @@ class OptimizerContract:
         rebuilt = make_optimizer(stored)
         assert type(rebuilt) is type(optimizer)
         assert rebuilt.to_config() == stored
+
+    def test_budgets_lie_in_the_study_fidelity(self, make: MakeOptimizer) -> None:
+        """With a fidelity every trial has a budget in its range, the one the objective got."""
+        fidelity = Fidelity("epochs", 1, 27)
+        study = create_study(space=contract_spaces()["mixed"], optimizer=make(),
+                             storage="memory", seed=2, fidelity=fidelity)
+        received: list[float] = []
+
+        def objective(config: dict[str, Any], budget: float) -> float:
+            received.append(budget)
+            return _objective(config) / budget
+
+        study.optimize(objective, n_trials=20, show_progress=False)
+        budgets = [t.budget for t in study.trials]
+        assert received == budgets
+        assert all(isinstance(b, int) and 1 <= b <= 27 for b in received)
+        assert study.best_trial.budget == max(received)
+        resumed = create_study(space=contract_spaces()["mixed"], optimizer=make(),
+                               storage="memory", seed=2, fidelity=fidelity)
+        resumed.optimize(objective, n_trials=12, show_progress=False)
+        resumed.optimizer = make()  # a fresh process: the optimizer starts with no state
+        resumed.optimize(objective, n_trials=8, show_progress=False)
+        assert [(t.config, t.budget) for t in resumed.trials] == [
+            (t.config, t.budget) for t in study.trials]
 
     def test_the_pruning_rule_answers_a_bool_and_the_default_never_prunes(
             self, make: MakeOptimizer) -> None:

@@ -299,7 +299,10 @@ class BayesianOptimizer(Optimizer):
         rng = np.random.default_rng((seed, history.number, 0xB0))
         n_init = self.initial_size(space)
         excluded = history.steering.excluded
-        trials = [t for t in history.all_trials if t.number not in excluded]
+        # With a fidelity the model learns from full-budget trials only: a value at a lower
+        # budget measures something else (model-based Hyperband will use them per budget).
+        trials = [t for t in history.all_trials
+                  if t.number not in excluded and history.at_full_budget(t)]
         complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
         if history.number < n_init or len(complete) < 2:
             return self._design(history, vspace, rng)
@@ -399,11 +402,12 @@ class BayesianOptimizer(Optimizer):
         """Rows of every trial with a configuration (pending and running ones too).
 
         ``None`` when the objective is noisy, where evaluating a configuration again is
-        worth a trial.
+        worth a trial. In a study with a fidelity only trials at the full budget (where BO
+        proposes) count: a configuration tried at a lower budget is not taken.
         """
         if self.noisy:
             return None
-        trials = [t for t in history.all_trials if t.config]
+        trials = [t for t in history.all_trials if t.config and history.at_full_budget(t)]
         return self._rows(self._space(history.space), trials) if trials else None
 
     def _random_row(self, history: History, vspace: VectorSpace,
@@ -470,7 +474,7 @@ class BayesianOptimizer(Optimizer):
 
         observed, y = self._targets(history, trials, rng)
         X = self._rows(vspace, observed)
-        running = [t for t in history.running if t.config]
+        running = [t for t in history.running if t.config and history.at_full_budget(t)]
         X_running = self._rows(vspace, running)
         transform = self._transform(kind)
         y_t = transform.fit_transform(y)
