@@ -55,6 +55,23 @@ def test_show_describes_the_study(cli: Any, filled: str) -> None:
     assert [float(row[1]) for row in rows[1:]] == pytest.approx(values, rel=1e-5)
 
 
+def test_show_a_multi_fidelity_study_ranks_the_highest_budget_first(
+        cli: Any, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'mf.db'}"
+    study = hp.create_study(space={"x": hp.Float(0.0, 1.0)}, optimizer="hyperband", seed=0,
+                            storage=url, name="mf", fidelity=hp.Fidelity("epochs", 1, 9))
+    study.optimize(lambda c, budget: c["x"] + 1.0 / budget, n_trials=13, show_progress=False)
+    low = study.ask()
+    study.tell(low, -5.0)  # best value, lowest budget
+    result = cli("studies", "show", "mf", "--storage", url, "--top", "2")
+    assert result.code == 0, result.err
+    assert "fidelity     epochs in [1, 9]\n" in result.out
+    best = study.best_trial
+    assert best.budget == 9 and f"(trial {best.number}, minimize)" in result.out
+    top = result.out[result.out.index("top 2 of 14 complete trials"):].splitlines()[1:]
+    assert int(_rows("\n".join(top))[1][0]) == best.number
+
+
 def test_show_multi_objective_with_constraint(cli: Any, filled: str) -> None:
     result = cli("studies", "show", "mo", "--storage", filled)
     assert result.code == 0, result.err

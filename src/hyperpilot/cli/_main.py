@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from hyperpilot import __version__
 from hyperpilot._logging import console_only
-from hyperpilot.cli import _bench, _report, _run, _steer, _studies, _worker
+from hyperpilot.cli import _bench, _dashboard, _report, _run, _steer, _studies, _worker
 from hyperpilot.cli._common import (
     EXIT_INTERRUPTED,
     EXIT_RUNTIME,
@@ -40,6 +40,7 @@ examples:
   hyperpilot studies export tune_svm --format json --output tune_svm.json
   hyperpilot steer tune_svm prior C 10 --confidence high
   hyperpilot report tune_svm -o tune_svm.html
+  hyperpilot dashboard --storage sqlite:///hyperpilot.db
   hyperpilot bench run --suite quick --optimizers random,optuna-tpe --trials 30
 
 'hyperpilot COMMAND --help' describes each command.
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     _worker.add_parser(commands)
     _steer.add_parser(commands)
     _report.add_parser(commands)
+    _dashboard.add_parser(commands)
     return parser
 
 

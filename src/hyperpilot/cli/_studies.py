@@ -29,6 +29,7 @@ from hyperpilot.cli._common import (
 from hyperpilot.optimizers._random import RandomOptimizer
 from hyperpilot.storage._base import Storage, StudyRecord
 from hyperpilot.storage._url import display_url
+from hyperpilot.study._explain import why_lines
 from hyperpilot.study._failures import counts_text
 from hyperpilot.study._study import Study
 from hyperpilot.trial._trial import Trial, TrialState
@@ -156,6 +157,9 @@ def show_command(args: argparse.Namespace) -> int:
         f"seed         {study.seed}",
         f"objectives   {objectives_text(study)}",
         f"constraints  {constraints}",
+        *([] if study.fidelity is None else [
+            f"fidelity     {study.fidelity.name} in [{fmt(study.fidelity.min)}, "
+            f"{fmt(study.fidelity.max)}]" + (" (log)" if study.fidelity.log else "")]),
         f"trials       {len(trials)} ({counts_text(counts)})",
         f"space        {len(study.space)} hyperparameter{'s' if len(study.space) != 1 else ''}",
         *space_lines(study.space),
@@ -204,7 +208,7 @@ def _trial_lines(study: Study, trials: list[Trial], number: int) -> list[str]:
     lines.append(f"started  {fmt_time(trial.started_at)}; "
                  f"took {fmt(trial.duration)} s" if trial.duration is not None
                  else f"started  {fmt_time(trial.started_at)}")
-    lines += _why_lines(trial)
+    lines += why_lines(trial)
     attrs = trial.meta.get("user_attrs")
     if isinstance(attrs, dict) and attrs:
         lines += ["user attributes:", *(f"  {k} = {v!r}" for k, v in attrs.items())]
@@ -243,41 +247,6 @@ def _steering_lines(study: Study) -> list[str]:
                      f"{'judged misleading' if last['verdict'] == 'rejected' else 'trusted'} "
                      f"at trial {last['trial']}")
     return lines
-
-
-def _why_lines(trial: Trial) -> list[str]:
-    """Why the trial has its configuration: queued by hand, or how the optimizer chose it."""
-    meta = trial.meta
-    lines = ["why this configuration:"]
-    if meta.get("enqueued"):
-        given = meta.get("given")
-        lines.append("  queued by hand" + (f"; {', '.join(given)} given, the rest from the "
-                                           "optimizer" if given else ""))
-    bo = meta.get("bo")
-    if isinstance(bo, dict):
-        kind = bo.get("kind")
-        if kind == "design":
-            what = ("the prior's mode (every prior at its value)" if bo.get("mode") else
-                    "the space's default configuration" if bo.get("default") else
-                    "a point drawn from the prior" if bo.get("from_prior") else
-                    "a uniform point")
-            lines.append(f"  initial design: {what}"
-                         + (" (added because the prior was rejected)"
-                            if bo.get("prior") == "rejected" else ""))
-        elif kind == "random":
-            lines.append("  a random draw, interleaved with the model's proposals")
-        elif kind == "model":
-            lines.append(f"  model step {bo.get('step')} ({bo.get('surrogate')}): predicted "
-                         f"{fmt(bo.get('mean'))} ± {fmt(float(bo.get('var') or 0.0) ** 0.5)} "
-                         f"(transformed scale, best so far {fmt(bo.get('best'))}), acquisition "
-                         f"value {fmt(bo.get('acq_value'))}")
-            if bo.get("prior") is not None:
-                lines.append(f"  the prior was {bo['prior']} at this step")
-    steering = meta.get("steering")
-    if isinstance(steering, dict) and steering:
-        lines.append("  in force: " + "; ".join(
-            f"{key} {json.dumps(value, default=str)}" for key, value in steering.items()))
-    return lines if len(lines) > 1 else []
 
 
 def _trial_json(trial: Trial) -> dict[str, Any]:

@@ -33,6 +33,12 @@ A storage holds studies, their trials, their events and the trials' learning cur
   as 64-bit floats and read back as :func:`~hyperpilot.trial._trial.check_point` makes
   them: whole-number steps as ``int``, values as ``float``.
 * Reads return copies: changing a returned object never changes the storage.
+* Two reads serve views of large studies without loading every trial:
+  :meth:`Storage.count_trials` (trials per state) and :meth:`Storage.get_trials_page`
+  (filtered by state and value, ordered by number, an objective's value or a
+  hyperparameter, one page at a time, with the total that matched). They have
+  implementations over :meth:`Storage.get_trials`, correct for any backend; the SQL
+  storage answers them with queries.
 """
 
 from __future__ import annotations
@@ -189,6 +195,96 @@ class TrialOutcome:
     meta: Mapping[str, Any] | None = None
 
 
+ORDER_KINDS = ("number", "value", "param")
+"""What :meth:`Storage.get_trials_page` orders by: ``number``, ``value:<objective>`` or
+``param:<hyperparameter>``."""
+
+MAX_PAGE = 10_000
+"""The most trials one page may hold (``limit=None`` reads every match)."""
+
+
+@dataclass(frozen=True)
+class TrialPage:
+    """One page of a study's trials and how many trials matched the filters in all."""
+
+    trials: list[Trial]
+    total: int
+
+
+def parse_order(order_by: str) -> tuple[str, str | None]:
+    """Split *order_by* into its kind and name: ``"value:loss"`` -> ``("value", "loss")``.
+
+    Raises:
+        ValueError: naming what was expected and what was got.
+
+    """
+    kind, sep, name = order_by.partition(":")
+    if kind == "number" and not sep:
+        return kind, None
+    if kind in ("value", "param") and name:
+        return kind, name
+    raise ValueError(f"order_by must be 'number', 'value:<objective>' or "
+                     f"'param:<hyperparameter>', got {order_by!r}")
+
+
+def check_page(offset: int, limit: int | None,
+               value_range: tuple[str, float | None, float | None] | None) -> None:
+    """Refuse a negative offset, a limit outside 1..MAX_PAGE and an empty value range."""
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"offset must be a whole number >= 0, got {offset!r}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                              or not 1 <= limit <= MAX_PAGE):
+        raise ValueError(f"limit must be a whole number in [1, {MAX_PAGE}] or None, "
+                         f"got {limit!r}")
+    if value_range is not None:
+        name, low, high = value_range
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"value_range must name an objective, got {name!r}")
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"value_range of {name!r} is empty: low {low} > high {high}")
+
+
+def _sort_value(value: Any) -> tuple[int, Any]:
+    """Numbers before strings, each in their own order (booleans count as numbers)."""
+    if isinstance(value, (int, float)):
+        return 0, float(value)
+    return 1, str(value)
+
+
+def page_of(trials: Sequence[Trial], *, offset: int = 0, limit: int | None = 50,
+            order_by: str = "number", descending: bool = False,
+            states: Sequence[TrialState] | None = None,
+            value_range: tuple[str, float | None, float | None] | None = None) -> TrialPage:
+    """:meth:`Storage.get_trials_page` over trials in memory (returns the same objects)."""
+    check_page(offset, limit, value_range)
+    kind, name = parse_order(order_by)
+    chosen: Sequence[Trial] = trials
+    if states is not None:
+        wanted = {TrialState(s) for s in states}
+        chosen = [t for t in chosen if t.state in wanted]
+    if value_range is not None:
+        objective, low, high = value_range
+        chosen = [t for t in chosen if t.values is not None and objective in t.values
+                  and (low is None or t.values[objective] >= low)
+                  and (high is None or t.values[objective] <= high)]
+    ordered = sorted(chosen, key=lambda t: t.number)
+    if kind != "number" or descending:
+        if kind == "number":
+            ordered.reverse()
+        else:
+            def key_of(trial: Trial) -> Any:
+                source = trial.values if kind == "value" else trial.config
+                return None if source is None else source.get(name or "")
+
+            present = [t for t in ordered if key_of(t) is not None]
+            missing = [t for t in ordered if key_of(t) is None]
+            # Stable, also with reverse=True: ties keep ascending numbers.
+            present.sort(key=lambda t: _sort_value(key_of(t)), reverse=descending)
+            ordered = present + missing
+    end = None if limit is None else offset + limit
+    return TrialPage(list(ordered[offset:end]), len(ordered))
+
+
 class Storage(ABC):
     """Where studies and trials live. Open one with :func:`hyperpilot.storage.get_storage`."""
 
@@ -280,6 +376,36 @@ class Storage(ABC):
 
         With *trial_ids*, only those of these trials.
         """
+
+    def count_trials(self, study_id: int) -> dict[TrialState, int]:
+        """The study's trials per state (every state present, zero when it has none)."""
+        counts = dict.fromkeys(TrialState, 0)
+        for trial in self.get_trials(study_id):
+            counts[trial.state] += 1
+        return counts
+
+    def get_trials_page(
+        self, study_id: int, *, offset: int = 0, limit: int | None = 50,
+        order_by: str = "number", descending: bool = False,
+        states: Sequence[TrialState] | None = None,
+        value_range: tuple[str, float | None, float | None] | None = None,
+    ) -> TrialPage:
+        """One page of the study's trials, filtered and ordered, with the total matched.
+
+        *order_by* is ``"number"``, ``"value:<objective>"`` or ``"param:<name>"``; numbers
+        order numerically and text lexically, trials without the value or hyperparameter
+        (failed trials, inactive hyperparameters) come last in either direction, and ties
+        are broken by ascending number. *states* keeps trials in these states;
+        *value_range* ``(objective, low, high)`` keeps trials whose value of the objective
+        lies in ``[low, high]`` (``None``: unbounded). ``limit=None`` returns every match.
+
+        Raises:
+            ValueError: for a malformed *order_by*, offset, limit or range.
+
+        """
+        return page_of(self.get_trials(study_id), offset=offset, limit=limit,
+                       order_by=order_by, descending=descending, states=states,
+                       value_range=value_range)
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release connections; the storage must not be used afterwards."""

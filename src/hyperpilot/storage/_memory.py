@@ -29,7 +29,9 @@ from hyperpilot.storage._base import (
     StudyRecord,
     StudySummary,
     TrialOutcome,
+    TrialPage,
     config_key,
+    page_of,
 )
 from hyperpilot.trial._trial import Step, Trial, TrialState, check_point
 
@@ -276,6 +278,25 @@ class InMemoryStorage(Storage):
             trials = self._trials.get(study_id, [])
             start = bisect.bisect_left(trials, min_id, key=lambda t: t.id)
             return [_copy(t) for t in trials[start:]]
+
+    def count_trials(self, study_id: int) -> dict[TrialState, int]:
+        with self._lock:
+            counts = dict.fromkeys(TrialState, 0)
+            for trial in self._trials.get(study_id, []):
+                counts[trial.state] += 1
+            return counts
+
+    def get_trials_page(
+        self, study_id: int, *, offset: int = 0, limit: int | None = 50,
+        order_by: str = "number", descending: bool = False,
+        states: Sequence[TrialState] | None = None,
+        value_range: tuple[str, float | None, float | None] | None = None,
+    ) -> TrialPage:
+        with self._lock:
+            page = page_of(self._trials.get(study_id, []), offset=offset, limit=limit,
+                           order_by=order_by, descending=descending, states=states,
+                           value_range=value_range)
+            return TrialPage([_copy(t) for t in page.trials], page.total)
 
     def heartbeat(self, trial_ids: Sequence[int], at: float) -> None:
         with self._lock:

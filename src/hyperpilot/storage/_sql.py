@@ -62,7 +62,10 @@ from hyperpilot.storage._base import (
     StudyRecord,
     StudySummary,
     TrialOutcome,
+    TrialPage,
+    check_page,
     config_key,
+    parse_order,
 )
 from hyperpilot.storage._migrations import can_migrate, migrate
 from hyperpilot.storage._schema import (
@@ -822,6 +825,75 @@ class SQLStorage(Storage):
             return [_row_to_value(row) for row in rows]
         except _DamagedRow as exc:
             raise _failure(self.url, exc) from None
+
+    def count_trials(self, study_id: int) -> dict[TrialState, int]:
+        counts = dict.fromkeys(TrialState, 0)
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(trials.c.state, sa.func.count())
+                .where(trials.c.study_id == study_id).group_by(trials.c.state)
+            ).all()
+        for state, count in rows:
+            if state not in _STATES:
+                raise _DamagedRow(f"a trial of study id {study_id} has state {state!r:.40}")
+            counts[_STATES[state]] = count
+        return counts
+
+    def _json_number(self, column: sa.ColumnElement[Any], key: str) -> sa.ColumnElement[Any]:
+        """The number at *key* of a JSON text column (NULL when absent)."""
+        document: sa.ColumnElement[Any] = (sa.type_coerce(column, sa.JSON) if self._is_sqlite
+                                           else sa.cast(column, JSONB))
+        number: sa.ColumnElement[Any] = document[key].as_float()
+        return number
+
+    def _json_scalar(self, column: sa.ColumnElement[Any], key: str) -> sa.ColumnElement[Any]:
+        """The value at *key* of a JSON text column, ordered as the JSON value orders.
+
+        SQLite's ``json_extract`` gives the native value (numbers compare as numbers, text
+        as text); PostgreSQL compares ``jsonb`` values the same way within a type. A JSON
+        ``null`` becomes SQL NULL on both.
+        """
+        if self._is_sqlite:
+            path = '$."' + key.replace('"', '\\"') + '"'
+            return sa.func.json_extract(column, path)
+        value = sa.cast(column, JSONB)[key]
+        return sa.func.nullif(value, sa.cast(sa.literal("null"), JSONB))
+
+    def get_trials_page(
+        self, study_id: int, *, offset: int = 0, limit: int | None = 50,
+        order_by: str = "number", descending: bool = False,
+        states: Sequence[TrialState] | None = None,
+        value_range: tuple[str, float | None, float | None] | None = None,
+    ) -> TrialPage:
+        check_page(offset, limit, value_range)
+        kind, name = parse_order(order_by)
+        c = trials.c
+        where: list[sa.ColumnElement[bool]] = [c.study_id == study_id]
+        if states is not None:
+            where.append(c.state.in_([TrialState(s).value for s in states]))
+        if value_range is not None:
+            objective, low, high = value_range
+            value = self._json_number(c.vals, objective)
+            where.append(value.is_not(None))
+            if low is not None:
+                where.append(value >= float(low))
+            if high is not None:
+                where.append(value <= float(high))
+        if kind == "number":
+            order: list[sa.ColumnElement[Any]] = [c.number.desc() if descending else c.number]
+        else:
+            key = (self._json_number(c.vals, name or "") if kind == "value"
+                   else self._json_scalar(c.config, name or ""))
+            missing = sa.case((key.is_(None), 1), else_=0)
+            order = [missing, key.desc() if descending else key.asc(), c.number]
+        query = sa.select(trials).where(*where).order_by(*order).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(trials)
+                                 .where(*where)).scalar_one()
+            rows = [_row_to_trial(row) for row in conn.execute(query)]
+        return TrialPage(rows, int(total))
 
     def get_trials(self, study_id: int, *, min_id: int = 0) -> list[Trial]:
         query = self._select_trials.where(trials.c.study_id == study_id)

@@ -17,7 +17,7 @@ that yields a fresh, empty storage; pytest then runs every contract test on it::
             return MyStorage(storage.path)
 
 The tests check the rules stated in :mod:`hyperpilot.storage._base` and the behaviour of
-each of the fourteen methods. They need pytest, so import this module from test code only.
+each of the methods. They need pytest, so import this module from test code only.
 """
 
 from __future__ import annotations
@@ -1155,3 +1155,120 @@ class StorageContract:
         """Values written through two handles at once reach a follower on either, none lost."""
         with self._second_handle(storage) as other:
             self._concurrent_curves([storage, other], other)
+
+    # ------------------------------------------------------------------ paged reads
+    #: (config, state, loss) per trial number of :meth:`_paged_study`.
+    PAGED = [
+        ({"x": 0.5, "n": 10, "opt": "sgd"}, TrialState.COMPLETE, 3.0),
+        ({"x": 0.1, "n": 9, "opt": "adam"}, TrialState.COMPLETE, 1.0),
+        ({"x": 0.9, "n": 100, "opt": "rmsprop"}, TrialState.COMPLETE, 3.0),
+        ({"n": 2, "opt": "sgd"}, TrialState.FAILED, None),
+        ({"x": 0.3, "n": -1, "opt": "adam"}, TrialState.COMPLETE, -2.5),
+        ({"x": 0.7, "n": 7, "opt": "rmsprop"}, TrialState.COMPLETE, 10.0),
+        ({"n": 3, "opt": "sgd"}, TrialState.COMPLETE, 0.5),
+        ({"x": 0.8, "n": 1, "opt": "adam"}, TrialState.RUNNING, None),
+        ({"x": 0.05, "n": 50, "opt": "sgd"}, TrialState.PENDING, None),
+    ]
+
+    def _paged_study(self, storage: Storage) -> StudyRecord:
+        """A study with the trials of :attr:`PAGED`, and another study beside it."""
+        other = storage.create_study("beside", dict(_STUDY_SPEC), 1.0)
+        storage.finish_trial(storage.add_trial(other.id, _running({"x": 0.0})).id, _complete(-9.0))
+        study = storage.create_study("paged", dict(_STUDY_SPEC), 1.0)
+        for config, state, loss in self.PAGED:
+            if state == TrialState.PENDING:
+                storage.add_trial(study.id, _pending(config))
+                continue
+            trial = storage.add_trial(study.id, _running(config))
+            if state == TrialState.COMPLETE and loss is not None:
+                storage.finish_trial(trial.id, _complete(loss))
+            elif state == TrialState.FAILED:
+                storage.finish_trial(trial.id, TrialOutcome(
+                    state=TrialState.FAILED, finished_at=200.0, error="boom"))
+        return study
+
+    @staticmethod
+    def _numbers(page: Any) -> list[int]:
+        return [t.number for t in page.trials]
+
+    def test_count_trials_counts_each_state_of_one_study(self, storage: Storage) -> None:
+        """Counts per state, every state present, other studies not counted."""
+        study = self._paged_study(storage)
+        counts = storage.count_trials(study.id)
+        assert counts == {TrialState.COMPLETE: 6, TrialState.FAILED: 1, TrialState.RUNNING: 1,
+                          TrialState.PENDING: 1, TrialState.PRUNED: 0}
+        empty = storage.create_study("empty", dict(_STUDY_SPEC), 1.0)
+        assert storage.count_trials(empty.id) == dict.fromkeys(TrialState, 0)
+
+    def test_trials_page_by_number_pages_with_the_total(self, storage: Storage) -> None:
+        """Pages by number in both directions; the total counts every match."""
+        study = self._paged_study(storage)
+        first = storage.get_trials_page(study.id, offset=0, limit=4)
+        assert self._numbers(first) == [0, 1, 2, 3] and first.total == 9
+        assert self._numbers(storage.get_trials_page(study.id, offset=8, limit=4)) == [8]
+        assert self._numbers(storage.get_trials_page(study.id, offset=20, limit=4)) == []
+        back = storage.get_trials_page(study.id, offset=2, limit=3, descending=True)
+        assert self._numbers(back) == [6, 5, 4] and back.total == 9
+        assert self._numbers(storage.get_trials_page(study.id, limit=None)) == list(range(9))
+
+    def test_trials_page_by_value_puts_missing_last_and_ties_by_number(
+            self, storage: Storage) -> None:
+        """Values order numerically; trials without a value come last in both directions."""
+        study = self._paged_study(storage)
+        up = storage.get_trials_page(study.id, limit=None, order_by="value:loss")
+        assert self._numbers(up) == [4, 6, 1, 0, 2, 5, 3, 7, 8]
+        down = storage.get_trials_page(study.id, limit=None, order_by="value:loss",
+                                       descending=True)
+        assert self._numbers(down) == [5, 0, 2, 1, 6, 4, 3, 7, 8]
+        page = storage.get_trials_page(study.id, offset=1, limit=2, order_by="value:loss")
+        assert self._numbers(page) == [6, 1] and page.total == 9
+        unknown = storage.get_trials_page(study.id, limit=None, order_by="value:nope")
+        assert self._numbers(unknown) == list(range(9))
+
+    def test_trials_page_by_hyperparameter_orders_numbers_and_text(
+            self, storage: Storage) -> None:
+        """Numbers numerically (not as text), text lexically, inactive ones last."""
+        study = self._paged_study(storage)
+        by_n = storage.get_trials_page(study.id, limit=None, order_by="param:n")
+        assert self._numbers(by_n) == [4, 7, 3, 6, 5, 1, 0, 8, 2]
+        by_x = storage.get_trials_page(study.id, limit=None, order_by="param:x",
+                                       descending=True)
+        assert self._numbers(by_x) == [2, 7, 5, 0, 4, 1, 8, 3, 6]
+        by_opt = storage.get_trials_page(study.id, limit=None, order_by="param:opt")
+        assert self._numbers(by_opt) == [1, 4, 7, 2, 5, 0, 3, 6, 8]
+
+    def test_trials_page_filters_by_state_and_value_range(self, storage: Storage) -> None:
+        """Filters combine with paging and ordering; the total counts the matches."""
+        study = self._paged_study(storage)
+        done = storage.get_trials_page(study.id, limit=2, states=[TrialState.COMPLETE],
+                                       order_by="value:loss", descending=True)
+        assert self._numbers(done) == [5, 0] and done.total == 6
+        open_ = storage.get_trials_page(study.id, states=[TrialState.RUNNING,
+                                                          TrialState.PENDING])
+        assert self._numbers(open_) == [7, 8] and open_.total == 2
+        ranged = storage.get_trials_page(study.id, value_range=("loss", 0.5, 3.0))
+        assert self._numbers(ranged) == [0, 1, 2, 6] and ranged.total == 4
+        above = storage.get_trials_page(study.id, value_range=("loss", 3.0, None),
+                                        order_by="param:x")
+        assert self._numbers(above) == [0, 5, 2]
+        nothing = storage.get_trials_page(study.id, states=[TrialState.PRUNED])
+        assert nothing.trials == [] and nothing.total == 0
+
+    def test_trials_page_holds_whole_trials(self, storage: Storage) -> None:
+        """A page's trials are the stored trials, every field, as copies."""
+        study = self._paged_study(storage)
+        page = storage.get_trials_page(study.id, limit=None)
+        assert page.trials == storage.get_trials(study.id)
+        page.trials[0].config["x"] = 99.0
+        assert storage.get_trial(page.trials[0].id).config["x"] == 0.5
+
+    @pytest.mark.parametrize("kwargs", [
+        {"offset": -1}, {"limit": 0}, {"limit": 10_001}, {"order_by": "value"},
+        {"order_by": "param:"}, {"order_by": "name"}, {"value_range": ("loss", 2.0, 1.0)},
+    ])
+    def test_trials_page_refuses_malformed_arguments(
+            self, storage: Storage, kwargs: dict[str, Any]) -> None:
+        """A malformed request is a ValueError naming what was expected."""
+        study = storage.create_study("refusing", dict(_STUDY_SPEC), 1.0)
+        with pytest.raises(ValueError, match=r"must|empty"):
+            storage.get_trials_page(study.id, **kwargs)

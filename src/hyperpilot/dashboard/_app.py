@@ -1,0 +1,265 @@
+"""The dashboard's ASGI app: a JSON API over one storage, and the static pages that use it.
+
+Reads (``GET``) are open. Writes (``POST``, the steering actions) go through the same
+:class:`~hyperpilot.study.Study` methods as Python with origin ``dashboard``; they must
+send ``Content-Type: application/json`` (so a foreign web page cannot post a form to a
+dashboard on this machine without a CORS preflight, which this app never grants), and,
+when the app has a token, the header ``X-Hyperpilot-Token``. A refused input is a 400 with
+the one-line message and stores nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import importlib.util
+import json
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from hyperpilot.dashboard import _data
+from hyperpilot.exceptions import HyperpilotError, StudyNotFoundError
+from hyperpilot.storage._base import Storage
+from hyperpilot.storage._url import get_storage
+from hyperpilot.study._study import Study, load_study
+
+STATIC = Path(__file__).parent / "static"
+TOKEN_HEADER = "X-Hyperpilot-Token"
+ORIGIN = "dashboard"
+
+PAGES = {"studies": "studies.html", "overview": "overview.html", "trials": "trials.html",
+         "trial": "trial.html", "events": "events.html"}
+
+
+class _BadRequest(Exception):
+    """An input the API refuses (400)."""
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def plotly_js() -> Path:
+    """The ``plotly.min.js`` shipped inside the installed ``plotly`` package."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the plotly package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
+
+
+def host_of(header: str) -> str:
+    """The host name of a ``Host`` header, without its port: ``[::1]:80`` -> ``::1``."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        end = header.find("]")
+        return header[1:end] if end > 0 else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class _OnlyHosts:
+    """ASGI wrapper: refuse HTTP requests whose ``Host`` is not one of *hosts* (400).
+
+    A page on another site that makes its own name resolve to 127.0.0.1 (DNS rebinding)
+    would otherwise be same-origin with a dashboard on the loopback; it still sends its
+    own name as the host, and is refused.
+    """
+
+    def __init__(self, app: Any, hosts: Collection[str]) -> None:
+        self.app = app
+        self.hosts = {h.strip("[]").lower() for h in hosts}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            host = host_of(Headers(scope=scope).get("host", ""))
+            if host not in self.hosts:
+                response = PlainTextResponse(
+                    f"this dashboard answers requests for {', '.join(sorted(self.hosts))} "
+                    f"only, not {host!r}", status_code=400)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class _Studies:
+    """The storage and one read-mostly :class:`Study` per name, opened on first use."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self._lock = threading.Lock()
+        self._open: dict[str, Study] = {}
+        self._finished: dict[str, _data.FinishedCache] = {}
+
+    def get(self, name: str, record_id: int | None = None) -> Study:
+        """The study called *name*, opened once and kept.
+
+        It is opened again when its id is not *record_id* (the study was deleted and
+        another made under its name).
+        """
+        with self._lock:
+            study = self._open.get(name)
+            if study is None or record_id not in (None, study.id):
+                study = load_study(name, self.storage)
+                self._open[name] = study
+                self._finished[name] = _data.FinishedCache(self.storage, study.id)
+            return study
+
+    def finished(self, name: str) -> _data.FinishedCache:
+        """The study's finished trials, kept between requests (read incrementally)."""
+        self.get(name)
+        return self._finished[name]
+
+
+def _steer(study: Study, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Apply one steering action from a JSON body; the stored event (and trial) as JSON."""
+    action = body.get("action")
+
+    def field(key: str) -> Any:
+        if key not in body:
+            raise _BadRequest(f"{action}: the field {key!r} is missing")
+        return body[key]
+
+    who: dict[str, Any] = {"origin": ORIGIN, "author": body.get("author")}
+    if action == "set_prior":
+        event = study.set_prior(field("name"), field("value"),
+                                body.get("confidence", "medium"), **who)
+    elif action == "clear_prior":
+        event = study.clear_prior(field("name"), **who)
+    elif action in ("pause", "resume", "stop"):
+        event = getattr(study, action)(**who)
+    elif action in ("exclude", "include"):
+        event = getattr(study, action)(field("trial"), **who)
+    elif action == "enqueue":
+        config = field("config")
+        if not isinstance(config, dict):
+            raise _BadRequest(f"enqueue: config must be an object, got {config!r:.60}")
+        trial = study.enqueue(config, **who)
+        return {"trial": trial.number, "config": trial.config,
+                "event": _data.event_json(study.events()[-1])}
+    else:
+        raise _BadRequest(f"action must be one of set_prior, clear_prior, pause, resume, "
+                          f"stop, exclude, include, enqueue; got {action!r:.40}")
+    return {"event": _data.event_json(event)}
+
+
+def create_app(storage_url: str | Storage, *, token: str | None = None,
+               allowed_hosts: Collection[str] | None = None) -> Starlette:
+    """The dashboard app over the storage at *storage_url* (or a storage object).
+
+    With *token*, every write must carry it in the ``X-Hyperpilot-Token`` header; reads
+    stay open. Without, writes are open too (for a dashboard bound to the loopback). With
+    *allowed_hosts*, requests naming another host in their ``Host`` header are refused
+    (``hyperpilot dashboard`` passes the loopback names when it binds the loopback).
+    """
+    storage = get_storage(storage_url) if isinstance(storage_url, str) else storage_url
+    studies = _Studies(storage)
+
+    async def answer(fn: Callable[[], Any]) -> Response:
+        """Run *fn* in a worker thread; its result as JSON, its refusal as one line."""
+        try:
+            return JSONResponse(await run_in_threadpool(fn))
+        except (StudyNotFoundError, LookupError) as exc:
+            return JSONResponse({"error": _one_line(exc)}, status_code=404)
+        except (_BadRequest, ValueError, TypeError) as exc:
+            return JSONResponse({"error": _one_line(exc)}, status_code=400)
+        except HyperpilotError as exc:
+            return JSONResponse({"error": _one_line(exc)}, status_code=500)
+
+    async def list_studies(request: Request) -> Response:
+        def run() -> list[dict[str, Any]]:
+            rows = []
+            for summary in storage.list_studies():
+                try:
+                    study = studies.get(summary.record.name, summary.record.id)
+                    rows.append(_data.study_summary(study, summary))
+                except HyperpilotError as exc:  # one unreadable study hides no other
+                    rows.append({"name": summary.record.name, "error": _one_line(exc),
+                                 "counts": {s.value: n for s, n in summary.counts.items()},
+                                 "n_trials": summary.n_trials})
+            return rows
+        return await answer(run)
+
+    def study_view(fn: Callable[..., Any]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            name = request.path_params["name"]
+            return await answer(lambda: fn(studies.get(name), request))
+        return endpoint
+
+    def trial(study: Study, request: Request) -> dict[str, Any]:
+        number = request.path_params["number"]
+        found = _data.trial_detail(study, number)
+        if found is None:
+            raise LookupError(f"study {study.name!r} has no trial {number}")
+        return found
+
+    async def steer(request: Request) -> Response:
+        if token is not None and not hmac.compare_digest(
+                request.headers.get(TOKEN_HEADER, "").encode(), token.encode()):
+            return JSONResponse({"error": f"this dashboard needs its token for writes: send "
+                                          f"it in the {TOKEN_HEADER} header"}, status_code=401)
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            return JSONResponse({"error": "writes must be sent as application/json"},
+                                status_code=415)
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return JSONResponse({"error": "the request body is not JSON"}, status_code=400)
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "the request body must be a JSON object"},
+                                status_code=400)
+        name = request.path_params["name"]
+        return await answer(lambda: _steer(studies.get(name), body))
+
+    def page(file: str) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return FileResponse(STATIC / file, headers={"Cache-Control": "no-cache"})
+        return endpoint
+
+    async def plotly(request: Request) -> Response:
+        return FileResponse(plotly_js(), media_type="text/javascript",
+                            headers={"Cache-Control": "max-age=86400"})
+
+    routes = [
+        Route("/", page(PAGES["studies"])),
+        Route("/study/{name}", page(PAGES["overview"])),
+        Route("/study/{name}/trials", page(PAGES["trials"])),
+        Route("/study/{name}/trials/{number:int}", page(PAGES["trial"])),
+        Route("/study/{name}/events", page(PAGES["events"])),
+        Route("/api/studies", list_studies),
+        Route("/api/studies/{name}",
+              study_view(lambda s, r: _data.overview(s, studies.finished(s.name)))),
+        Route("/api/studies/{name}/poll", study_view(lambda s, r: _data.poll(s))),
+        Route("/api/studies/{name}/trials",
+              study_view(lambda s, r: _data.trials_page(s, r.query_params))),
+        Route("/api/studies/{name}/trials/{number:int}", study_view(trial)),
+        Route("/api/studies/{name}/events",
+              study_view(lambda s, r: [_data.event_json(e) for e in s.events()])),
+        Route("/api/studies/{name}/steer", steer, methods=["POST"]),
+        Route("/static/plotly.min.js", plotly),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    owned = isinstance(storage_url, str)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owned:
+            storage.close()
+
+    middleware = [] if allowed_hosts is None else [
+        Middleware(_OnlyHosts, hosts=list(allowed_hosts))]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app.state.storage = storage
+    app.state.token = token
+    return app

@@ -1,0 +1,171 @@
+// A study's overview: status and controls, best configuration, progress, failures,
+// the search space with the priors in force, and forms to set priors and queue a configuration.
+"use strict";
+(() => {
+  const { el, fmt, get, api, link, pairs, steer } = HP;
+
+  function choicesOf(param) {
+    return param.choices || param.sequence || (param.type === "constant" ? [param.value] : null);
+  }
+
+  // An input for one value of a hyperparameter; read() gives the typed value or undefined.
+  function valueInput(param, { blank = false } = {}) {
+    const choices = choicesOf(param);
+    if (choices) {
+      const select = el("select", { name: param.name },
+        blank ? el("option", { value: "" }, "(optimizer)") : null,
+        choices.map((c, i) => el("option", { value: String(i) }, fmt(c))));
+      return { node: select, read: () => select.value === "" ? undefined : choices[Number(select.value)] };
+    }
+    const input = el("input", { name: param.name, type: "number", step: "any", size: 10,
+      placeholder: blank ? "(optimizer)" : `${fmt(param.low)} … ${fmt(param.high)}` });
+    return { node: input, read: () => input.value === "" ? undefined : Number(input.value) };
+  }
+
+  function range(param) {
+    const choices = choicesOf(param);
+    if (choices) return `{${choices.map(fmt).join(", ")}}`;
+    return `[${fmt(param.low)}, ${fmt(param.high)}]${param.log ? " log" : ""}`;
+  }
+
+  function controls(data) {
+    const buttons = ["pause", "resume", "stop"].map(action =>
+      el("button", { type: "button", id: "btn-" + action,
+        onclick: async () => { if (await steer({ action })) render(true); } }, action));
+    return el("p", {}, "status ", el("span", { id: "status", class: "status status-" + data.status }, data.status),
+      " ", buttons, " ", el("span", { class: "muted" }, `optimizer ${data.optimizer}`));
+  }
+
+  function countsLine(data) {
+    const counts = Object.entries(data.counts).filter(([, n]) => n)
+      .map(([state, n]) => `${n} ${state}`).join(", ") || "no trials yet";
+    const excluded = data.excluded.length ? el("span", { id: "excluded" }, "; kept out of the model: ",
+      data.excluded.map(n => [el("a", { href: link("trials", n) }, `#${n}`), " "])) : null;
+    return el("p", { id: "counts" }, counts, excluded);
+  }
+
+  function best(data) {
+    if (!data.best) return el("p", { class: "muted" }, data.objectives.length > 1
+      ? "Several objectives: see the trials table." : "No complete trial yet.");
+    const trial = data.best;
+    return el("div", {},
+      el("p", {}, "trial ", el("a", { href: link("trials", trial.number) }, `#${trial.number}`), ": ",
+        Object.entries(trial.values).map(([k, v]) => `${k} = ${fmt(v)}`).join(", ")),
+      pairs(Object.entries(trial.config)));
+  }
+
+  function progressFigure(progress) {
+    const box = el("div", { id: "progress", style: "height: 320px" });
+    if (!progress.n) return el("p", { class: "muted" }, "No complete trial yet.");
+    requestAnimationFrame(() => Plotly.react(box, [
+      { x: progress.number, y: progress.value, mode: "markers", name: progress.objective,
+        marker: { size: 5, color: "#98a2b3" } },
+      { x: progress.number, y: progress.best, mode: "lines", name: "best so far",
+        line: { shape: "hv", color: "#2f5fd0" } },
+    ], { margin: { t: 10, r: 10, b: 40, l: 60 }, xaxis: { title: { text: "trial" } },
+         yaxis: { title: { text: progress.objective } }, legend: { orientation: "h" } },
+    { displaylogo: false, responsive: true }));
+    const note = progress.sampled ? el("p", { class: "muted" },
+      `${progress.number.length} of ${progress.n} complete trials drawn (every improvement kept).`) : null;
+    return el("div", {}, box, note);
+  }
+
+  function failures(data) {
+    if (!data.failures.length) return el("p", { class: "muted" }, "No failed trials.");
+    return el("table", { id: "failures" }, el("tr", {}, el("th", { class: "n" }, "trials"),
+      el("th", {}, "error"), el("th", {}, "first")),
+      data.failures.map(g => el("tr", {}, el("td", { class: "n" }, g.count), el("td", {}, g.error),
+        el("td", {}, el("a", { href: link("trials", g.numbers[0]) }, `#${g.numbers[0]}`)))));
+  }
+
+  function space(data) {
+    const rows = data.space.map(p => {
+      const runtime = p.runtime_prior;
+      const clear = runtime ? el("button", { type: "button", class: "clear-prior",
+        onclick: async () => { if (await steer({ action: "clear_prior", name: p.name })) render(true); } },
+        "clear") : null;
+      const condition = p.active_if ? el("div", { class: "muted" }, "active if " + JSON.stringify(p.active_if)) : null;
+      return el("tr", { "data-param": p.name }, el("td", {}, p.name, condition), el("td", {}, p.type),
+        el("td", {}, range(p)),
+        el("td", {}, p.prior === undefined ? "-" : `${fmt(p.prior)} (${p.confidence})`),
+        el("td", { class: "runtime-prior" }, runtime
+          ? `${fmt(runtime.value)} (${runtime.confidence}, since trial ${runtime.since}) ` : "-", clear),
+        el("td", {}, p.range ? `narrowed to [${fmt(p.range[0])}, ${fmt(p.range[1])}]` : "",
+          p.frozen !== null && p.frozen !== undefined ? `frozen at ${fmt(p.frozen)}` : ""));
+    });
+    return el("table", { id: "space" }, el("tr", {}, ["name", "type", "range", "prior in space",
+      "prior given while running", "steering"].map(h => el("th", {}, h))), rows);
+  }
+
+  function priorForm(data) {
+    const params = data.space.filter(p => p.type !== "constant");
+    const name = el("select", { name: "name" }, params.map(p => el("option", { value: p.name }, p.name)));
+    const slot = el("span", {});
+    let value = null;
+    const pick = () => {
+      value = valueInput(params.find(p => p.name === name.value));
+      slot.replaceChildren(value.node);
+    };
+    name.addEventListener("change", pick);
+    pick();
+    const confidence = el("select", { name: "confidence" },
+      ["low", "medium", "high"].map(c => el("option", { value: c, selected: c === "medium" }, c)));
+    return el("form", { id: "prior-form", class: "inline", onsubmit: async event => {
+      event.preventDefault();
+      const result = await steer({ action: "set_prior", name: name.value, value: value.read(),
+        confidence: confidence.value });
+      if (result) render(true);
+    } }, el("label", {}, "hyperparameter", name), el("label", {}, "value", slot),
+    el("label", {}, "confidence", confidence), el("button", { type: "submit" }, "set prior"));
+  }
+
+  function enqueueForm(data) {
+    const inputs = data.space.filter(p => p.type !== "constant")
+      .map(p => ({ name: p.name, input: valueInput(p, { blank: true }) }));
+    return el("form", { id: "enqueue-form", class: "inline", onsubmit: async event => {
+      event.preventDefault();
+      const config = {};
+      for (const { name, input } of inputs) {
+        const value = input.read();
+        if (value !== undefined) config[name] = value;
+      }
+      const result = await steer({ action: "enqueue", config });
+      if (result) HP.message(`queued as trial ${result.trial}`, "ok");
+    } }, inputs.map(({ name, input }) => el("label", {}, name, input.node)),
+    el("button", { type: "submit" }, "queue"));
+  }
+
+  let built = false;
+  // Live updates skip a render while the prior form has focus; a write forces one.
+  async function render(force = false) {
+    const data = await get(api());
+    const app = document.getElementById("app");
+    document.title = `${data.name} · hyperpilot`;
+    const progress = progressFigure(data.progress);
+    const sections = [
+      el("h1", {}, data.name), controls(data), countsLine(data),
+      el("div", { class: "grid" },
+        el("section", { class: "card" }, el("h2", {}, "Best configuration"), best(data)),
+        el("section", { class: "card" }, el("h2", {}, "Progress"), progress)),
+      el("section", { class: "card" }, el("h2", {}, "Failures by error"), failures(data)),
+      el("section", { class: "card" }, el("h2", {}, "Search space and priors in force"), space(data),
+        el("h2", {}, "Set a prior"), priorForm(data)),
+    ];
+    if (!built) {  // keep a half-filled form across live updates
+      app.replaceChildren(...sections, el("section", { class: "card", id: "enqueue" },
+        el("h2", {}, "Queue a configuration"),
+        el("p", { class: "muted" }, "Fields left blank are chosen by the optimizer."), enqueueForm(data)));
+      built = true;
+    } else {
+      const keep = document.getElementById("enqueue");
+      const focused = document.activeElement && app.contains(document.activeElement)
+        && document.activeElement.closest("#prior-form");
+      if (focused && !force) return;  // do not replace a form the user is filling in
+      app.replaceChildren(...sections, keep);
+    }
+  }
+
+  HP.live(async () => {
+    try { await render(); } catch (error) { HP.message(error.message, "error"); }
+  });
+})();

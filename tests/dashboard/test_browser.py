@@ -1,0 +1,125 @@
+"""The dashboard in a real browser: every page renders, tables page, sort and filter on the
+server, an exclusion and a prior made in the pages are stored as events; no console errors
+on the way.
+
+Debian's Chromium, headless, driven by playwright (``chromium`` fixture: skipped without
+them locally, failing in CI), against uvicorn serving the app on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import hyperpilot as hp
+from hyperpilot.dashboard import create_app
+
+
+@pytest.fixture
+def server(db: str) -> Iterator[str]:
+    """The dashboard over *db*, served by uvicorn in a thread; its base address."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
+    served = uvicorn.Server(config)
+    thread = threading.Thread(target=served.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if served.started:
+            break
+        thread.join(0.05)
+    assert served.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        served.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def _numbers(page: Any) -> list[int]:
+    return [int(n) for n in page.eval_on_selector_all(
+        "#trials tr[data-number]", "rows => rows.map(r => r.dataset.number)")]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_pages_render_page_sort_filter_and_steer_without_errors(
+        server: str, db: str, chromium: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    study = hp.load_study("toy", db)
+    trials = study.trials
+    best = min((t for t in trials if t.values), key=lambda t: t.values["value"])  # type: ignore[index]
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+            # the studies list, then a study's overview through its link
+            page.goto(server + "/")
+            page.wait_for_selector("#studies tr[data-study='toy']")
+            assert page.locator("#studies tr[data-study]").count() == 2
+            page.click("#studies a:text-is('toy')")
+            page.wait_for_selector("#progress svg.main-svg")
+            assert page.locator("#space tr[data-param]").count() == 3
+            assert "x too large" in page.inner_text("#failures")
+
+            # the trials table: page 2, a sort, a filter
+            page.goto(server + "/study/toy/trials?limit=10")
+            page.wait_for_function("document.querySelectorAll('#trials tr[data-number]').length == 10")
+            assert _numbers(page) == list(range(10))
+            page.click("#next")
+            page.wait_for_function("document.querySelector('#trials tr[data-number]').dataset.number == '10'")
+            assert _numbers(page) == list(range(10, 20)) and "page 2 of 3" in page.inner_text("#page")
+            page.click("th[data-order='value:value']")
+            page.wait_for_function(
+                f"document.querySelector('#trials tr[data-number]').dataset.number == '{best.number}'")
+            page.click("#state-filter input[value='failed']")
+            page.wait_for_function("Array.from(document.querySelectorAll('#trials tr[data-number] td:nth-child(2)'))"
+                                   ".every(td => td.textContent == 'failed')")
+            n_failed = sum(t.state == hp.TrialState.FAILED for t in trials)
+            assert f"{n_failed} trials match" in page.inner_text("#total")
+
+            # a trial's detail
+            page.goto(server + f"/study/toy/trials/{best.number}")
+            page.wait_for_selector("#config table")
+            assert f"Trial {best.number}" in page.inner_text("h1")
+            assert page.locator("#config tr").count() == 3
+            assert page.locator("#why").count() == 1
+            page.click("#exclude")  # keep it out of the model, from its page
+            page.wait_for_selector("#exclude:text-is('include in the model again')")
+
+            # a prior set in the page is stored as an event with origin dashboard
+            page.goto(server + "/study/toy")
+            page.wait_for_selector("#prior-form")
+            assert page.inner_text("#excluded a") == f"#{best.number}"
+            page.select_option("#prior-form select[name='name']", "x")
+            page.fill("#prior-form input[name='x']", "1.5")
+            page.select_option("#prior-form select[name='confidence']", "high")
+            page.click("#prior-form button[type='submit']")
+            page.wait_for_function("document.querySelector(\"#space tr[data-param='x'] .runtime-prior\")"
+                                   ".textContent.startsWith('1.5')")
+            events = study.events()
+            assert [(e.kind, e.origin, e.payload) for e in events] == [
+                ("exclude", "dashboard", {"trial": best.number}),
+                ("set_prior", "dashboard", {"name": "x", "value": 1.5, "confidence": "high"})]
+
+            # the events timeline shows it
+            page.goto(server + "/study/toy/events")
+            page.wait_for_selector("#events tr[data-kind='set_prior'][data-origin='dashboard']")
+            page.wait_for_timeout(300)  # let late errors arrive
+        finally:
+            browser.close()
+            study.storage.close()
+    assert errors == []
