@@ -124,7 +124,7 @@ def test_yaml_reference_to_a_missing_function(cli: Any, files: Files) -> None:
 @pytest.mark.parametrize(("line", "message"), [
     ("trials: many", "trials must be an integer >= 0, got 'many'"),
     ("timeout: -1", "timeout must be a positive number of seconds, got -1"),
-    ("optimizer: tpe", "optimizer: unknown optimizer 'tpe'; available: ['asha', 'bo', 'bo-gp', 'bo-rf', 'hyperband', 'lhs', 'random', 'sh', 'sobol']"),
+    ("optimizer: tpe", "optimizer: unknown optimizer 'tpe'; available: ['asha', 'bo', 'bo-gp', 'bo-rf', 'bohb', 'hyperband', 'lhs', 'random', 'sh', 'sobol']"),
     ("optimizer: {name: bo, acquisition: {name: LCB, beta: -1}}",
      "optimizer: bo: LCB: beta must be >= 0 or None, got -1"),
     ("optimizer: {name: bo, surrogate: {name: Kriging}}",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from hyperpilot.optimizers import OPTIMIZERS, Optimizer
+from hyperpilot.optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from hyperpilot.optimizers.bo import (
     LCB,
     AcquisitionMaximizer,
@@ -25,9 +25,19 @@ def _rf_parts() -> Optimizer:
                              acquisition={"name": "EI", "xi": 0.01})
 
 
-# Every registered optimizer, and BO with its parts given as objects and descriptions.
+def _random_median() -> Optimizer:
+    return make_optimizer({"name": "random", "pruner": {"name": "median", "n_startup": 2}})
+
+
+def _asha_median() -> Optimizer:
+    return make_optimizer({"name": "asha", "pruner": "median"})
+
+
+# Every registered optimizer, BO with its parts given as objects and descriptions, and
+# optimizers with a pruner.
 MAKERS: dict[str, MakeOptimizer] = {**OPTIMIZERS, "bo-gp-parts": _gp_parts,
-                                    "bo-rf-parts": _rf_parts}
+                                    "bo-rf-parts": _rf_parts, "random+median": _random_median,
+                                    "asha+median": _asha_median}
 
 
 @pytest.fixture(params=sorted(MAKERS))

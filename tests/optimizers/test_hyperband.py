@@ -115,7 +115,7 @@ def test_a_rung_still_running_starts_the_next_bracket() -> None:
     assert (waiting.meta["hyperband"]["bracket"], waiting.budget) == (1, 3)
 
 
-@pytest.mark.parametrize("name", ["hyperband", "sh", "asha"])
+@pytest.mark.parametrize("name", ["hyperband", "sh", "asha", "bohb"])
 def test_a_reopened_study_continues_the_same_schedule(tmp_path: Path, name: str) -> None:
     whole = _study(name)
     whole.optimize(loss, n_trials=50, show_progress=False)
@@ -126,8 +126,8 @@ def test_a_reopened_study_continues_the_same_schedule(tmp_path: Path, name: str)
     again = hp.load_study("hb", storage=url)  # a new Study object, the stored optimizer
     again.optimize(loss, n_trials=19, show_progress=False)
     key = "asha" if name == "asha" else "hyperband"
-    assert [(t.config, t.budget, t.meta[key]) for t in again.trials] == [
-        (t.config, t.budget, t.meta[key]) for t in whole.trials]
+    assert [(t.config, t.budget, t.meta[key], t.meta.get("bohb")) for t in again.trials] == [
+        (t.config, t.budget, t.meta[key], t.meta.get("bohb")) for t in whole.trials]
     assert {t.budget for t in again.trials} >= {1, 3, 9}
 
 

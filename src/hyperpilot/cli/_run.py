@@ -150,7 +150,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _announce(study: Study, record: StudyRecord | None, url: str, trials: int,
               seed: int | None, timeout: float | None) -> None:
-    optimizer = study.optimizer.name
+    optimizer = study.optimizer.config_name()
     if record is None:
         print(f"study {study.name!r} created in {url} (optimizer {optimizer}, seed {study.seed})")
         limit = f" (starting none after {timeout:g} s)" if timeout is not None else ""

@@ -2,8 +2,10 @@
 
 from hyperpilot.optimizers._asha import ASHA
 from hyperpilot.optimizers._base import History, Optimizer, Proposal
+from hyperpilot.optimizers._bohb import ModelBasedHyperband
 from hyperpilot.optimizers._hyperband import Hyperband, SuccessiveHalving
 from hyperpilot.optimizers._lhs import LatinHypercubeOptimizer
+from hyperpilot.optimizers._pruners import MedianPruner, Pruned, Pruner, make_pruner
 from hyperpilot.optimizers._random import RandomOptimizer
 from hyperpilot.optimizers._registry import OPTIMIZERS, make_optimizer
 from hyperpilot.optimizers._sobol import SobolOptimizer
@@ -21,11 +23,16 @@ __all__ = [
     "History",
     "Hyperband",
     "LatinHypercubeOptimizer",
+    "MedianPruner",
+    "ModelBasedHyperband",
     "Optimizer",
     "Proposal",
+    "Pruned",
+    "Pruner",
     "RFBayesianOptimizer",
     "RandomOptimizer",
     "SobolOptimizer",
     "SuccessiveHalving",
     "make_optimizer",
+    "make_pruner",
 ]

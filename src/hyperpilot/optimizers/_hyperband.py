@@ -152,6 +152,15 @@ class _Halving(Optimizer, ABC):
                 return proposal
         raise AssertionError("a new bracket always has room")  # pragma: no cover
 
+    def _new(self, history: History, levels: Sequence[float | None],
+             ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A new configuration for a bracket's first rung, and meta to store with it.
+
+        Uniform here (:func:`new_config`); model-based Hyperband overrides it. *levels* are
+        the budget levels, lowest first.
+        """
+        return new_config(history), {}
+
     def _next_in(self, history: History, k: int, s: int, s_max: int,
                  rungs: Mapping[int, list[Trial]], levels: Sequence[float | None],
                  ) -> Proposal | None:
@@ -163,7 +172,8 @@ class _Halving(Optimizer, ABC):
             return {META_KEY: {"bracket": k, "s": s, "rung": rung, **extra}}
 
         if len(rungs.get(0, ())) < sizes[0]:
-            return Proposal(new_config(history), budget=levels[base], meta=tag(0))
+            config, meta = self._new(history, levels)
+            return Proposal(config, budget=levels[base], meta={**meta, **tag(0)})
         expected = sizes[0]
         for rung in range(1, s + 1):
             below = rungs.get(rung - 1, [])

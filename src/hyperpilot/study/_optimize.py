@@ -206,8 +206,10 @@ class _Loop:
                  max_trials: int | None, progress: _Progress,
                  callbacks: Sequence[Callable[[Study, Trial], None]],
                  max_consecutive_failures: int | None, heartbeat: Heartbeat,
-                 report: _Report | None = None) -> None:
+                 report: _Report | None = None, max_budget: float | None = None) -> None:
         self.study = study
+        self.max_budget = max_budget
+        self.spent = 0.0
         self.report = report if report is not None else _Report(study)
         self.budget = budget
         self.deadline = deadline
@@ -233,12 +235,14 @@ class _Loop:
             return None
         if not self._may_start(wait):
             return None
+        left = None if self.max_budget is None else self.max_budget - self.spent
         trial = self.study._start(heartbeat_interval=self.heartbeat.interval,
-                                  max_trials=self.max_trials)
+                                  max_trials=self.max_trials, max_budget=left)
         if trial is None:
-            self.full = True  # other workers reached the study's total
+            self.full = True  # other workers reached the study's total, or budget spent
             return None
         self.started += 1
+        self.spent += self.study.cost(trial.budget)
         self.heartbeat.add(trial.id)
         return trial
 
@@ -362,6 +366,7 @@ def run_loop(
     timeout: float | None,
     trial_timeout: float | None,
     max_consecutive_failures: int | None,
+    max_budget: float | None = None,
     show_progress: bool,
     callbacks: Sequence[Callable[[Study, Trial], None]],
     n_workers: int | None = None,
@@ -374,6 +379,9 @@ def run_loop(
     if not callable(objective):
         raise OptimizerError(f"objective must be callable, got {type(objective).__name__}")
     _check_limits(n_trials, total_trials, timeout, trial_timeout, heartbeat_interval)
+    if max_budget is not None and (isinstance(max_budget, bool) or not isinstance(
+            max_budget, (int, float)) or not max_budget >= 0):
+        raise OptimizerError(f"max_budget must be a non-negative number, got {max_budget!r}")
     memory = parse_memory(memory_limit)
     isolated = _check_execution(n_workers, isolation, memory)
     sequential = executor is None and (n_workers or 1) == 1 and not isolated
@@ -397,7 +405,7 @@ def run_loop(
         done = sum(1 for t in study.get_trials() if t.state.is_finished)
         remaining = max(total_trials - done, 0)
         budget = remaining if budget is None else min(budget, remaining)
-    if budget is None and timeout is None:
+    if budget is None and timeout is None and max_budget is None:
         logger.info("study %r: no n_trials, total_trials or timeout given, so trials run "
                     "until interrupted (Ctrl-C)", study.name)
     if not sequential and executor is None and not isolated:
@@ -414,7 +422,7 @@ def run_loop(
     loop = _Loop(study, budget=budget, deadline=deadline, max_trials=total_trials,
                  progress=progress, callbacks=callbacks,
                  max_consecutive_failures=max_consecutive_failures, heartbeat=heartbeat,
-                 report=report)
+                 report=report, max_budget=max_budget)
     try:
         with heartbeat:
             if sequential:

@@ -181,15 +181,21 @@ class Study(Steering):
         return trial
 
     def _start(self, *, heartbeat_interval: float | None = None,
-               max_trials: int | None = None) -> Trial | None:
+               max_trials: int | None = None,
+               max_budget: float | None = None) -> Trial | None:
         """:meth:`ask` for the optimize loops.
 
         With *heartbeat_interval* the trial carries its first heartbeat (the loop beats
         on); with *max_trials* no trial is added once the study holds that many, and
-        ``None`` is returned.
+        ``None`` is returned; with *max_budget* no trial starts whose cost
+        (:meth:`cost`) exceeds it, and ``None`` is returned.
         """
         now = time.time()
         beat = now if heartbeat_interval is not None else None
+        if max_budget is not None:
+            pending = [t for t in self.history().all_trials if t.state == TrialState.PENDING]
+            if pending and self.cost(pending[0].budget) > max_budget:
+                return None  # the next enqueued trial would overspend
         trial = self.storage.claim_pending(self.id, worker_id(), now)
         if trial is None:
             # An independent worker cannot see the proposals that other workers are about
@@ -204,6 +210,8 @@ class Study(Steering):
                     proposal = self.optimizer.ask(history)
                 budget = self._budget(proposal.budget,
                                       f"optimizer {self.optimizer.name!r} proposed budget")
+                if max_budget is not None and self.cost(budget) > max_budget:
+                    return None
                 # The trial starts now, not before the proposal: a slow proposal must
                 # neither count as the trial's time nor make its first heartbeat stale.
                 now = time.time()
@@ -239,6 +247,15 @@ class Study(Steering):
             trial.budget = self.fidelity.cast(trial.budget)  # 3 epochs, not 3.0
         self._running[trial.id] = bind_reporter(trial, self._reporter)
         return trial
+
+    def cost(self, budget: float | None) -> float:
+        """What a trial at *budget* spends of ``optimize(max_budget=...)``.
+
+        Its budget (``None``: the fidelity's max); 1 per trial in a study without a fidelity.
+        """
+        if self.fidelity is None:
+            return 1.0
+        return float(self.fidelity.max if budget is None else budget)
 
     def _budget(self, budget: float | None, what: str) -> float | None:
         """The budget a new trial gets: *budget* checked against the fidelity, else its max.
@@ -551,6 +568,7 @@ class Study(Steering):
         *,
         total_trials: int | None = None,
         timeout: float | None = None,
+        max_budget: float | None = None,
         trial_timeout: float | None = None,
         max_consecutive_failures: int | None = 10,
         show_progress: bool = True,
@@ -576,6 +594,10 @@ class Study(Steering):
             total_trials: stop once the study holds this many finished trials, counting
                 those of earlier runs: rerunning the same script resumes where it stopped.
             timeout: seconds after which no new trial starts.
+            max_budget: the budget this call may spend: no trial starts once the budgets
+                of the trials it started, with the next one's, would exceed it (a trial
+                costs its budget; 1 in a study without a fidelity). Pruned and failed trials
+                count at their full budget.
             trial_timeout: seconds after which a trial is stopped and failed.
             max_consecutive_failures: stop with :class:`TooManyFailuresError` after this
                 many failed trials in a row (``None``: never).
@@ -606,7 +628,7 @@ class Study(Steering):
         from hyperpilot.study._optimize import run_loop
 
         run_loop(self, objective, n_trials=n_trials, total_trials=total_trials,
-                 timeout=timeout, trial_timeout=trial_timeout,
+                 timeout=timeout, max_budget=max_budget, trial_timeout=trial_timeout,
                  max_consecutive_failures=max_consecutive_failures,
                  show_progress=show_progress, callbacks=callbacks, n_workers=n_workers,
                  executor=executor, isolation=isolation, memory_limit=memory_limit,
@@ -711,7 +733,7 @@ def create_study(
     hint = (f" (give name=... to keep it in {default_storage_url()})"
             if in_memory_by_default else "")
     logger.info("study %r created in %s with optimizer %s%s", name, study.where(),
-                opt.name, hint)
+                opt.config_name(), hint)
     return study
 
 

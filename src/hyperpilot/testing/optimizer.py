@@ -111,7 +111,7 @@ class OptimizerContract:
         """``to_config()`` names the optimizer and, stored as JSON, rebuilds an equal one."""
         optimizer = make()
         config = optimizer.to_config()
-        assert config["name"] == optimizer.name
+        assert config["name"] == optimizer.config_name()
         stored = json.loads(json.dumps(config))  # as a study keeps it
         rebuilt = make_optimizer(stored)
         assert type(rebuilt) is type(optimizer)

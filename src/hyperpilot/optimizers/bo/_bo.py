@@ -314,8 +314,35 @@ class BayesianOptimizer(Optimizer):
             row = self._random_row(history, vspace, rng)
             if row is not None:
                 return Proposal(vspace.to_configs(row)[0], meta={"bo": {"kind": "random"}})
+        running = [t for t in history.running if t.config and history.at_full_budget(t)]
         with _thread_limit():
-            return self._model_proposal(history, vspace, rng, kind, trials)
+            return self._model_proposal(history, vspace, rng, kind, trials, running=running,
+                                        exclude=self._taken(history))
+
+    def propose_from(self, history: History, trials: Sequence[Trial], *,
+                     avoid: Sequence[Trial]) -> Proposal:
+        """The model's proposal when it learns from *trials* only, avoiding *avoid*'s configs.
+
+        The seam for optimizers that choose the training data themselves (model-based
+        Hyperband trains on one budget): the complete and failed trials of *trials* are the
+        data, its unfinished ones are added as kriging believers, and no configuration of
+        *avoid* is proposed (unless ``noisy``). No initial design and no random fraction:
+        the caller decides when the model proposes. *trials* needs two complete trials.
+        """
+        vspace = self._space(history.space)
+        seed = history.seed if self.seed is None else self.seed
+        rng = np.random.default_rng((seed, history.number, 0xB0))
+        complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
+        if len(complete) < 2:
+            raise OptimizerError(f"{self.name}: propose_from needs two complete trials, got "
+                                 f"{len(complete)}")
+        kind = self._surrogate_kind(vspace, len(complete))
+        running = [t for t in trials if t.config and not t.state.is_finished]
+        taken = [t for t in avoid if t.config]
+        exclude = None if self.noisy or not taken else self._rows(vspace, taken)
+        with _thread_limit():
+            return self._model_proposal(history, vspace, rng, kind, trials, running=running,
+                                        exclude=exclude)
 
     def _design(self, history: History, vspace: VectorSpace,
                 rng: np.random.Generator) -> Proposal:
@@ -466,7 +493,8 @@ class BayesianOptimizer(Optimizer):
 
     def _model_proposal(self, history: History, vspace: VectorSpace,
                         rng: np.random.Generator, kind: str,
-                        trials: Sequence[Trial]) -> Proposal:
+                        trials: Sequence[Trial], *, running: Sequence[Trial],
+                        exclude: np.ndarray | None) -> Proposal:
         from hyperpilot.optimizers.bo._acquisition import AcquisitionProgress
         from hyperpilot.optimizers.bo._gp import GaussianProcess
         from hyperpilot.optimizers.bo._maximizer import AcquisitionMaximizer
@@ -474,7 +502,6 @@ class BayesianOptimizer(Optimizer):
 
         observed, y = self._targets(history, trials, rng)
         X = self._rows(vspace, observed)
-        running = [t for t in history.running if t.config and history.at_full_budget(t)]
         X_running = self._rows(vspace, running)
         transform = self._transform(kind)
         y_t = transform.fit_transform(y)
@@ -521,7 +548,6 @@ class BayesianOptimizer(Optimizer):
         score, score_grad = self._score(acq, model, best, vspace, n_bo, prior_trusted,
                                         [(pv, w) for _, pv, w, _ in runtime if w > 0.0])
         sampler = self._prior_sampler(history, vspace, prior_trusted, runtime)
-        exclude = self._taken(history)
         order = np.argsort(y)[:5]
         if self._maximizer is None:
             self._maximizer = (AcquisitionMaximizer() if self.maximizer is None
