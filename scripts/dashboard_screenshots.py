@@ -35,6 +35,7 @@ PAGES = [  # (file name, path, a selector that shows the page is drawn)
     ("trials", "/study/demo/trials?order=value:value&limit=25", "#trials tr[data-number]"),
     ("trial", "/study/demo/trials/{best}", "#config table"),
     ("events", "/study/demo/events", "#events tr[data-kind]"),
+    ("analysis", "/study/demo/analysis#fanova", "#view-fanova .figure svg.main-svg"),
 ]
 
 

@@ -221,17 +221,18 @@ def test_pages_and_plotly_are_served_from_the_package(client: TestClient) -> Non
 
 def test_the_overview_reads_finished_trials_once(db: str) -> None:
     from hyperpilot.dashboard._data import FinishedCache, overview
+    from hyperpilot.storage._base import TrialResult
 
     study = hp.load_study("toy", db)
     reads: list[tuple[int, int]] = []
-    get_trials = study.storage.get_trials
+    get_results = study.storage.get_trial_results
 
-    def spy(study_id: int, *, min_id: int = 0) -> list[hp.Trial]:
-        found = get_trials(study_id, min_id=min_id)
+    def spy(study_id: int, *, min_id: int = 0) -> list[TrialResult]:
+        found = get_results(study_id, min_id=min_id)
         reads.append((min_id, len(found)))
         return found
 
-    study.storage.get_trials = spy  # type: ignore[method-assign]
+    study.storage.get_trial_results = spy  # type: ignore[method-assign]
     try:
         cache = FinishedCache(study.storage, study.id)
         first = overview(study, cache)["progress"]

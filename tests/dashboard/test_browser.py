@@ -123,3 +123,53 @@ def test_pages_render_page_sort_filter_and_steer_without_errors(
             browser.close()
             study.storage.close()
     assert errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_analysis_view_and_steering_forms_render_without_errors(
+        server: str, db: str, chromium: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    study = hp.load_study("toy", db)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+            # an importance view, computed in the background, drawn with its trust line
+            page.goto(server + "/study/toy/analysis")
+            page.wait_for_selector("#view-fanova button.open")
+            assert page.locator("section[data-view]").count() == 9
+            page.click("#view-fanova button.open")
+            page.wait_for_selector("#view-fanova .figure svg.main-svg", timeout=60_000)
+            assert "surrogate R²" in page.inner_text("#view-fanova .trust-line")
+            assert page.locator("#view-fanova .figure g.trace.bars").count() >= 1
+
+            # narrow a range and choose the acquisition from the overview
+            page.goto(server + "/study/toy")
+            page.wait_for_selector("#narrow-form")
+            page.select_option("#narrow-form select[name='name']", "x")
+            page.fill("#narrow-form input[name='low']", "-1")
+            page.fill("#narrow-form input[name='high']", "2")
+            page.click("#narrow-form button[type='submit']")
+            page.wait_for_selector("#space tr[data-param='x'] button.restore-range")
+            page.select_option("#acquisition-form select[name='acquisition']", "lcb")
+            page.fill("#acquisition-form input[name='weight']", "8")
+            page.click("#acquisition-form button[type='submit']")
+            page.wait_for_function("document.querySelector('#acquisition').textContent.includes('lcb')")
+            page.click("#space tr[data-param='x'] button.restore-range")
+            page.wait_for_function(
+                "!document.querySelector(\"#space tr[data-param='x'] button.restore-range\")")
+            assert [(e.kind, e.origin, e.payload) for e in study.events()] == [
+                ("narrow", "dashboard", {"name": "x", "low": -1.0, "high": 2.0}),
+                ("set_acquisition", "dashboard", {"acquisition": {"name": "lcb", "beta": 8.0}}),
+                ("restore_range", "dashboard", {"name": "x"})]
+            page.wait_for_timeout(300)  # let late errors arrive
+        finally:
+            browser.close()
+            study.storage.close()
+    assert errors == []

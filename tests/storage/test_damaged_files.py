@@ -253,6 +253,28 @@ def test_rows_of_the_wrong_type_are_refused_in_one_line(
     assert str(info.value) == f"storage {url} is damaged: {damage}"
 
 
+@pytest.mark.parametrize(("statement", "damage"), [
+    ("UPDATE hp_trials SET state = 'comp\x0fete' WHERE id = 3", "trial id 3: state holds 'comp\\x0fete'"),
+    ("UPDATE hp_trials SET vals = '{\"loss\": \"low\"}' WHERE id = 5",
+     "trial id 5: vals holds JSON that is not an object of numbers"),
+    ("UPDATE hp_trials SET vals = '{\"loss\": 1}, {\"loss\": 2}' WHERE id = 5",
+     "trial id 5: vals is not valid JSON"),
+    ("UPDATE hp_trials SET vals = '[1]' WHERE id = 2",
+     "trial id 2: vals holds JSON that is not an object of numbers"),
+    ("UPDATE hp_trials SET number = 'two' WHERE id = 2", "trial id 2: number holds str 'two'"),
+    ("UPDATE hp_trials SET error = X'00' WHERE id = 4", "trial id 4: error holds bytes b'\\x00'"),
+])
+def test_trial_results_of_the_wrong_type_are_refused_in_one_line(
+    pristine: bytes, fresh_path: Callable[[], Path], statement: str, damage: str,
+) -> None:
+    """The values-only read (the dashboard's overview) checks rows as the full read does."""
+    url = _edited(pristine, fresh_path(), statement)
+    study = hp.load_study(NAME, storage=url)
+    with pytest.raises(StorageError) as info:
+        study.storage.get_trial_results(study.id)
+    assert str(info.value) == f"storage {url} is damaged: {damage}"
+
+
 def test_a_study_whose_description_is_not_an_object_is_refused_in_one_line(
     pristine: bytes, fresh_path: Callable[[], Path], capsys: pytest.CaptureFixture[str],
 ) -> None:

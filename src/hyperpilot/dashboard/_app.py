@@ -15,7 +15,7 @@ import hmac
 import importlib.util
 import json
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from hyperpilot.dashboard import _data
+from hyperpilot.dashboard._actions import BadRequest, acquisitions
+from hyperpilot.dashboard._actions import steer as steer_study
+from hyperpilot.dashboard._analysis import VIEWS, AnalysisJobs
 from hyperpilot.exceptions import HyperpilotError, StudyNotFoundError
 from hyperpilot.storage._base import Storage
 from hyperpilot.storage._url import get_storage
@@ -36,14 +39,9 @@ from hyperpilot.study._study import Study, load_study
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_HEADER = "X-Hyperpilot-Token"
-ORIGIN = "dashboard"
 
 PAGES = {"studies": "studies.html", "overview": "overview.html", "trials": "trials.html",
-         "trial": "trial.html", "events": "events.html"}
-
-
-class _BadRequest(Exception):
-    """An input the API refuses (400)."""
+         "trial": "trial.html", "events": "events.html", "analysis": "analysis.html"}
 
 
 def _one_line(exc: BaseException) -> str:
@@ -121,49 +119,20 @@ class _Studies:
         return self._finished[name]
 
 
-def _steer(study: Study, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Apply one steering action from a JSON body; the stored event (and trial) as JSON."""
-    action = body.get("action")
-
-    def field(key: str) -> Any:
-        if key not in body:
-            raise _BadRequest(f"{action}: the field {key!r} is missing")
-        return body[key]
-
-    who: dict[str, Any] = {"origin": ORIGIN, "author": body.get("author")}
-    if action == "set_prior":
-        event = study.set_prior(field("name"), field("value"),
-                                body.get("confidence", "medium"), **who)
-    elif action == "clear_prior":
-        event = study.clear_prior(field("name"), **who)
-    elif action in ("pause", "resume", "stop"):
-        event = getattr(study, action)(**who)
-    elif action in ("exclude", "include"):
-        event = getattr(study, action)(field("trial"), **who)
-    elif action == "enqueue":
-        config = field("config")
-        if not isinstance(config, dict):
-            raise _BadRequest(f"enqueue: config must be an object, got {config!r:.60}")
-        trial = study.enqueue(config, **who)
-        return {"trial": trial.number, "config": trial.config,
-                "event": _data.event_json(study.events()[-1])}
-    else:
-        raise _BadRequest(f"action must be one of set_prior, clear_prior, pause, resume, "
-                          f"stop, exclude, include, enqueue; got {action!r:.40}")
-    return {"event": _data.event_json(event)}
-
-
 def create_app(storage_url: str | Storage, *, token: str | None = None,
-               allowed_hosts: Collection[str] | None = None) -> Starlette:
+               allowed_hosts: Collection[str] | None = None,
+               analysis_workers: int = 1) -> Starlette:
     """The dashboard app over the storage at *storage_url* (or a storage object).
 
     With *token*, every write must carry it in the ``X-Hyperpilot-Token`` header; reads
     stay open. Without, writes are open too (for a dashboard bound to the loopback). With
     *allowed_hosts*, requests naming another host in their ``Host`` header are refused
     (``hyperpilot dashboard`` passes the loopback names when it binds the loopback).
+    Analysis views are computed by at most *analysis_workers* background threads.
     """
     storage = get_storage(storage_url) if isinstance(storage_url, str) else storage_url
     studies = _Studies(storage)
+    jobs = AnalysisJobs(analysis_workers)
 
     async def answer(fn: Callable[[], Any]) -> Response:
         """Run *fn* in a worker thread; its result as JSON, its refusal as one line."""
@@ -171,7 +140,7 @@ def create_app(storage_url: str | Storage, *, token: str | None = None,
             return JSONResponse(await run_in_threadpool(fn))
         except (StudyNotFoundError, LookupError) as exc:
             return JSONResponse({"error": _one_line(exc)}, status_code=404)
-        except (_BadRequest, ValueError, TypeError) as exc:
+        except (BadRequest, ValueError, TypeError) as exc:
             return JSONResponse({"error": _one_line(exc)}, status_code=400)
         except HyperpilotError as exc:
             return JSONResponse({"error": _one_line(exc)}, status_code=500)
@@ -219,7 +188,7 @@ def create_app(storage_url: str | Storage, *, token: str | None = None,
             return JSONResponse({"error": "the request body must be a JSON object"},
                                 status_code=400)
         name = request.path_params["name"]
-        return await answer(lambda: _steer(studies.get(name), body))
+        return await answer(lambda: steer_study(studies.get(name), body))
 
     def page(file: str) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -236,9 +205,11 @@ def create_app(storage_url: str | Storage, *, token: str | None = None,
         Route("/study/{name}/trials", page(PAGES["trials"])),
         Route("/study/{name}/trials/{number:int}", page(PAGES["trial"])),
         Route("/study/{name}/events", page(PAGES["events"])),
+        Route("/study/{name}/analysis", page(PAGES["analysis"])),
         Route("/api/studies", list_studies),
         Route("/api/studies/{name}",
-              study_view(lambda s, r: _data.overview(s, studies.finished(s.name)))),
+              study_view(lambda s, r: {**_data.overview(s, studies.finished(s.name)),
+                                       "acquisitions": acquisitions()})),
         Route("/api/studies/{name}/poll", study_view(lambda s, r: _data.poll(s))),
         Route("/api/studies/{name}/trials",
               study_view(lambda s, r: _data.trials_page(s, r.query_params))),
@@ -246,6 +217,11 @@ def create_app(storage_url: str | Storage, *, token: str | None = None,
         Route("/api/studies/{name}/events",
               study_view(lambda s, r: [_data.event_json(e) for e in s.events()])),
         Route("/api/studies/{name}/steer", steer, methods=["POST"]),
+        Route("/api/studies/{name}/analysis", study_view(
+            lambda s, r: [{"view": k, "title": v.title, "importance": v.importance}
+                          for k, v in VIEWS.items()])),
+        Route("/api/studies/{name}/analysis/{view}",
+              study_view(lambda s, r: jobs.get(s, r.path_params["view"]))),
         Route("/static/plotly.min.js", plotly),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
@@ -254,6 +230,7 @@ def create_app(storage_url: str | Storage, *, token: str | None = None,
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        jobs.close()
         if owned:
             storage.close()
 
@@ -262,4 +239,5 @@ def create_app(storage_url: str | Storage, *, token: str | None = None,
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.storage = storage
     app.state.token = token
+    app.state.analysis = jobs
     return app

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from hyperpilot.storage._base import Event, Storage, StudySummary
+from hyperpilot.storage._base import Event, Storage, StudySummary, TrialResult
 from hyperpilot.study._explain import why_lines
 from hyperpilot.study._failures import failure_groups
 from hyperpilot.study._study import Study
@@ -45,12 +45,12 @@ class FinishedCache:
         self._watermark = 0
         self._lock = threading.Lock()
         self.values: dict[int, dict[str, float]] = {}
-        self.failed: dict[int, Trial] = {}
+        self.failed: dict[int, TrialResult] = {}
 
     def load(self) -> FinishedCache:
-        """Read what is new; returns itself."""
+        """Read what is new (numbers, states, values and errors only); returns itself."""
         with self._lock:
-            trials = self._storage.get_trials(self._study_id, min_id=self._watermark)
+            trials = self._storage.get_trial_results(self._study_id, min_id=self._watermark)
             for trial in trials:
                 if trial.state == TrialState.COMPLETE:
                     self.values[trial.number] = dict(trial.values or {})
@@ -293,7 +293,19 @@ def trial_detail(study: Study, number: int) -> dict[str, Any] | None:
         "user_attrs": meta.get("user_attrs") or {},
         "excluded": number in study.steering().excluded,
         "events": events,
+        "intermediate": learning_curve(study, trial),
     }
+
+
+def learning_curve(study: Study, trial: Trial) -> dict[str, Any]:
+    """The trial's intermediate values (its learning curve) as steps and values.
+
+    One read of this trial's points (``Storage.get_intermediate`` with its id).
+    """
+    points = study.storage.get_intermediate(study.id, trial_ids=[trial.id])
+    points.sort(key=lambda p: p.step)
+    return {"step": [p.step for p in points], "value": [_number(p.value) for p in points],
+            "budget": trial.budget}
 
 
 def poll(study: Study) -> dict[str, Any]:

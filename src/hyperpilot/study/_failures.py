@@ -8,8 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from hyperpilot.trial._trial import Trial, TrialState
+
+
+class Outcome(Protocol):
+    """What :func:`failure_groups` reads of a trial: a :class:`Trial` or a ``TrialResult``."""
+
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def state(self) -> TrialState: ...
+
+    @property
+    def error(self) -> str | None: ...
 
 
 def error_head(error: str | None) -> str:
@@ -35,7 +49,7 @@ class FailureGroup:
         return len(self.numbers)
 
 
-def failure_groups(trials: Iterable[Trial]) -> list[FailureGroup]:
+def failure_groups(trials: Iterable[Outcome]) -> list[FailureGroup]:
     """The failed trials grouped by error, most frequent first (then by first trial)."""
     groups: dict[str, list[int]] = {}
     for trial in trials:

@@ -49,6 +49,7 @@ from hyperpilot.storage._base import (
     Storage,
     StudyRecord,
     TrialOutcome,
+    TrialResult,
 )
 from hyperpilot.trial._trial import Trial, TrialState
 
@@ -1261,6 +1262,19 @@ class StorageContract:
         assert page.trials == storage.get_trials(study.id)
         page.trials[0].config["x"] = 99.0
         assert storage.get_trial(page.trials[0].id).config["x"] == 0.5
+
+    def test_trial_results_are_numbers_states_values_and_errors(self, storage: Storage) -> None:
+        """Each trial of the study by id as its number, state, values and error; from min_id."""
+        study = self._paged_study(storage)
+        trials = storage.get_trials(study.id)
+        results = storage.get_trial_results(study.id)
+        assert results == [TrialResult(t.id, t.number, t.state, t.values, t.error)
+                           for t in trials]
+        assert (results[3].state, results[3].error) == (TrialState.FAILED, "boom")
+        assert results[4].values == {"loss": -2.5}
+        assert storage.get_trial_results(study.id, min_id=trials[5].id) == results[5:]
+        empty = storage.create_study("no results", dict(_STUDY_SPEC), 1.0)
+        assert storage.get_trial_results(empty.id) == []
 
     @pytest.mark.parametrize("kwargs", [
         {"offset": -1}, {"limit": 0}, {"limit": 10_001}, {"order_by": "value"},

@@ -86,7 +86,7 @@ const HP = (() => {
     if (!header || !study()) return;
     header.replaceChildren(
       el("a", { href: link() }, "overview"), el("a", { href: link("trials") }, "trials"),
-      el("a", { href: link("events") }, "events"),
+      el("a", { href: link("events") }, "events"), el("a", { href: link("analysis") }, "analysis"),
       el("span", { class: "muted" }, "study ", el("b", {}, study())));
   }
 

@@ -90,11 +90,85 @@
         el("td", {}, p.prior === undefined ? "-" : `${fmt(p.prior)} (${p.confidence})`),
         el("td", { class: "runtime-prior" }, runtime
           ? `${fmt(runtime.value)} (${runtime.confidence}, since trial ${runtime.since}) ` : "-", clear),
-        el("td", {}, p.range ? `narrowed to [${fmt(p.range[0])}, ${fmt(p.range[1])}]` : "",
-          p.frozen !== null && p.frozen !== undefined ? `frozen at ${fmt(p.frozen)}` : ""));
+        el("td", { class: "steering" },
+          p.range ? [`narrowed to [${fmt(p.range[0])}, ${fmt(p.range[1])}] `,
+            undo("restore_range", p.name, "restore")] : "",
+          p.frozen !== null && p.frozen !== undefined ? [`frozen at ${fmt(p.frozen)} `,
+            undo("release", p.name, "release")] : ""));
     });
     return el("table", { id: "space" }, el("tr", {}, ["name", "type", "range", "prior in space",
       "prior given while running", "steering"].map(h => el("th", {}, h))), rows);
+  }
+
+  // A button that undoes a narrowed range or a frozen value of one hyperparameter.
+  function undo(action, name, label) {
+    return el("button", { type: "button", class: action.replace("_", "-"),
+      onclick: async () => { if (await steer({ action, name })) render(true); } }, label);
+  }
+
+  // Narrow a numeric hyperparameter's range; freeze any hyperparameter at one value.
+  function narrowForm(data) {
+    const params = data.space.filter(p => p.type === "float" || p.type === "int");
+    if (!params.length) return el("p", { class: "muted" }, "No numeric hyperparameter to narrow.");
+    const name = el("select", { name: "name" }, params.map(p => el("option", { value: p.name }, p.name)));
+    const low = el("input", { name: "low", type: "number", step: "any", size: 10 });
+    const high = el("input", { name: "high", type: "number", step: "any", size: 10 });
+    const hint = () => {
+      const p = params.find(q => q.name === name.value);
+      low.placeholder = fmt(p.low); high.placeholder = fmt(p.high);
+    };
+    name.addEventListener("change", hint);
+    hint();
+    const number = input => input.value === "" ? null : Number(input.value);
+    return el("form", { id: "narrow-form", class: "inline", onsubmit: async event => {
+      event.preventDefault();
+      const result = await steer({ action: "narrow", name: name.value, low: number(low), high: number(high) });
+      if (result) render(true);
+    } }, el("label", {}, "hyperparameter", name), el("label", {}, "low", low),
+    el("label", {}, "high", high), el("button", { type: "submit" }, "narrow"));
+  }
+
+  function freezeForm(data) {
+    const params = data.space.filter(p => p.type !== "constant");
+    const name = el("select", { name: "name" }, params.map(p => el("option", { value: p.name }, p.name)));
+    const slot = el("span", {});
+    let value = null;
+    const pick = () => {
+      value = valueInput(params.find(p => p.name === name.value));
+      slot.replaceChildren(value.node);
+    };
+    name.addEventListener("change", pick);
+    pick();
+    return el("form", { id: "freeze-form", class: "inline", onsubmit: async event => {
+      event.preventDefault();
+      const result = await steer({ action: "freeze", name: name.value, value: value.read() ?? null });
+      if (result) render(true);
+    } }, el("label", {}, "hyperparameter", name), el("label", {}, "value", slot),
+    el("button", { type: "submit" }, "freeze"));
+  }
+
+  // Choose the acquisition function (and its exploration weight, where it has one).
+  function acquisitionForm(data) {
+    const name = el("select", { name: "acquisition" }, el("option", { value: "" }, "(the optimizer's own)"),
+      data.acquisitions.map(a => el("option", { value: a.name }, a.name)));
+    const weight = el("input", { name: "weight", type: "number", step: "any", min: "0", size: 8 });
+    const label = el("span", {}, "exploration weight");
+    const hint = () => {
+      const chosen = data.acquisitions.find(a => a.name === name.value);
+      weight.disabled = !chosen || !chosen.weight;
+      if (weight.disabled) weight.value = "";
+      label.textContent = chosen && chosen.weight ? `exploration weight (${chosen.weight})` : "exploration weight";
+    };
+    name.addEventListener("change", hint);
+    hint();
+    return el("form", { id: "acquisition-form", class: "inline", onsubmit: async event => {
+      event.preventDefault();
+      const body = { action: "set_acquisition", acquisition: name.value || null };
+      if (weight.value !== "") body.weight = Number(weight.value);
+      const result = await steer(body);
+      if (result) render(true);
+    } }, el("label", {}, "acquisition", name), el("label", {}, label, weight),
+    el("button", { type: "submit" }, "use"));
   }
 
   function priorForm(data) {
@@ -152,16 +226,26 @@
         el("h2", {}, "Set a prior"), priorForm(data)),
     ];
     if (!built) {  // keep a half-filled form across live updates
-      app.replaceChildren(...sections, el("section", { class: "card", id: "enqueue" },
+      app.replaceChildren(...sections, el("section", { class: "card", id: "steer" },
+        el("h2", {}, "Narrow a range"), narrowForm(data),
+        el("h2", {}, "Freeze a value"), freezeForm(data),
+        el("h2", {}, "Acquisition function"),
+        el("p", { class: "muted", id: "acquisition" }, "in force: ",
+          data.acquisition ? fmt(data.acquisition) : "the optimizer's own"),
+        acquisitionForm(data)),
+      el("section", { class: "card", id: "enqueue" },
         el("h2", {}, "Queue a configuration"),
         el("p", { class: "muted" }, "Fields left blank are chosen by the optimizer."), enqueueForm(data)));
       built = true;
     } else {
       const keep = document.getElementById("enqueue");
+      const steering = document.getElementById("steer");
+      document.getElementById("acquisition").textContent = "in force: " +
+        (data.acquisition ? fmt(data.acquisition) : "the optimizer's own");
       const focused = document.activeElement && app.contains(document.activeElement)
-        && document.activeElement.closest("#prior-form");
+        && document.activeElement.closest("#prior-form, #steer, #enqueue");
       if (focused && !force) return;  // do not replace a form the user is filling in
-      app.replaceChildren(...sections, keep);
+      app.replaceChildren(...sections, steering, keep);
     }
   }
 

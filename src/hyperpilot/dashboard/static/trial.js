@@ -11,6 +11,20 @@
         el("td", {}, e.origin), el("td", {}, e.kind), el("td", {}, JSON.stringify(e.payload)))));
   }
 
+  // The intermediate values the trial reported, as a line by step (none: a note).
+  function learningCurve(curve) {
+    const budget = curve.budget === null || curve.budget === undefined ? null
+      : el("p", { class: "muted" }, `budget ${fmt(curve.budget)}`);
+    if (!curve.step.length) return [budget, el("p", { class: "muted" }, "No intermediate values reported.")];
+    const box = el("div", { id: "curve", style: "height: 300px" });
+    requestAnimationFrame(() => Plotly.react(box, [
+      { x: curve.step, y: curve.value, mode: "lines+markers", name: "reported",
+        line: { color: "#2f5fd0" }, marker: { size: 5 } },
+    ], { margin: { t: 10, r: 10, b: 40, l: 60 }, xaxis: { title: { text: "step" } },
+         yaxis: { title: { text: "value" } } }, { displaylogo: false, responsive: true }));
+    return [budget, box, el("p", { class: "muted" }, `${curve.step.length} values reported`)];
+  }
+
   async function render() {
     const t = await get(api("trials", number));
     document.title = `trial ${number} · ${HP.study()}`;
@@ -28,6 +42,8 @@
             ["budget", t.budget], ["seed", t.seed], ["instance", t.instance], ["worker", t.worker],
             ["created", time(t.created_at)], ["finished", time(t.finished_at)], ["seconds", t.duration]])),
         el("section", { class: "card", id: "config" }, el("h2", {}, "Configuration"), pairs(Object.entries(t.config)))),
+      el("section", { class: "card", id: "learning-curve" }, el("h2", {}, "Learning curve"),
+        learningCurve(t.intermediate)),
       el("section", { class: "card", id: "why" }, el("h2", {}, "Why this configuration"),
         t.why.length ? el("ul", {}, t.why.map(line => el("li", {}, line))) : el("p", { class: "muted" }, "Not recorded.")),
       t.error ? el("section", { class: "card" }, el("h2", {}, "Error"), el("pre", { id: "error" }, t.error)) : null,
