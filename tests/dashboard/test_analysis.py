@@ -125,3 +125,14 @@ def test_every_view_renders_a_figure(client: TestClient, view: str) -> None:
     assert done["figure"]["data"] and done["n_rows"] >= len(done["rows"]) > 0
     if _analysis.VIEWS[view].importance:
         assert done["trust"] and done["trust"][0]["cv_r2"] is not None
+
+
+def test_past_the_limit_a_view_is_fitted_on_a_sample_and_says_so(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    complete = client.get("/api/studies/toy").json()["counts"]["complete"]
+    monkeypatch.setattr(_analysis, "MAX_MODEL_TRIALS", complete - 5)
+    done = _wait(client, "/api/studies/toy/analysis/fanova")
+    assert done["status"] == "done"
+    [trust] = done["trust"]
+    assert trust["n_trials"] == complete - 5
+    assert any(f"uniform sample of {complete - 5:,}" in note for note in done["notes"])
