@@ -187,6 +187,7 @@ space = {"lr": hp.Float(1e-4, 1e-1, log=True, prior=1e-3, confidence="medium"),
 
 
 def objective(config):
+    time.sleep(0.05)  # long enough that a worker slow to start still gets trials
     return (config["a"] - 0.3) ** 2 + config["b"] + {"p": 0.0, "q": 0.1, "r": 0.2}[config["c"]]
 
 
