@@ -12,6 +12,7 @@ served, marked ``stale``. Only the newest result per study and view is kept.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import threading
@@ -69,44 +70,20 @@ def _sampled(table: Any, arguments: dict[str, Any]) -> Any:
     return table
 
 
-def _fanova(study: Study) -> tuple[Any, Any]:
-    from hyperpilot.analysis._fanova import fanova, plot_fanova
+def _model_view(module: str, compute: str, plot: str) -> Callable[[Study], tuple[Any, Any]]:
+    """A model-based view: ``compute`` of ``analysis.<module>``, then its ``plot``.
 
-    arguments = _model_arguments(study)
-    table = _sampled(fanova(study, **arguments), arguments)
-    return table, plot_fanova(table)
+    It runs on a sample of the study's trials past :data:`MAX_MODEL_TRIALS`; the module is
+    imported when the view runs.
+    """
 
+    def view(study: Study) -> tuple[Any, Any]:
+        functions = importlib.import_module(f"hyperpilot.analysis.{module}")
+        arguments = _model_arguments(study)
+        table = _sampled(getattr(functions, compute)(study, **arguments), arguments)
+        return table, getattr(functions, plot)(table)
 
-def _ped_anova(study: Study) -> tuple[Any, Any]:
-    from hyperpilot.analysis._ped_anova import ped_anova, plot_ped_anova
-
-    arguments = _model_arguments(study)
-    table = _sampled(ped_anova(study, **arguments), arguments)
-    return table, plot_ped_anova(table)
-
-
-def _lpi(study: Study) -> tuple[Any, Any]:
-    from hyperpilot.analysis._lpi import lpi, plot_lpi
-
-    arguments = _model_arguments(study)
-    table = _sampled(lpi(study, **arguments), arguments)
-    return table, plot_lpi(table)
-
-
-def _ablation(study: Study) -> tuple[Any, Any]:
-    from hyperpilot.analysis._ablation import ablation, plot_ablation
-
-    arguments = _model_arguments(study)
-    table = _sampled(ablation(study, **arguments), arguments)
-    return table, plot_ablation(table)
-
-
-def _hypershap(study: Study) -> tuple[Any, Any]:
-    from hyperpilot.analysis._hypershap import hypershap, plot_hypershap
-
-    arguments = _model_arguments(study)
-    table = _sampled(hypershap(study, **arguments), arguments)
-    return table, plot_hypershap(table)
+    return view
 
 
 def _partial_dependence(study: Study) -> tuple[Any, Any]:
@@ -153,11 +130,16 @@ class View:
 
 
 VIEWS: dict[str, View] = {
-    "fanova": View("fANOVA importance", True, _fanova),
-    "ped_anova": View("PED-ANOVA importance of reaching the top", True, _ped_anova),
-    "lpi": View("Local importance around the incumbent", True, _lpi),
-    "ablation": View("Ablation path to the incumbent", True, _ablation),
-    "hypershap": View("HyperSHAP (ablation game)", True, _hypershap),
+    "fanova": View("fANOVA importance", True,
+                   _model_view("_fanova", "fanova", "plot_fanova")),
+    "ped_anova": View("PED-ANOVA importance of reaching the top", True,
+                      _model_view("_ped_anova", "ped_anova", "plot_ped_anova")),
+    "lpi": View("Local importance around the incumbent", True,
+                _model_view("_lpi", "lpi", "plot_lpi")),
+    "ablation": View("Ablation path to the incumbent", True,
+                     _model_view("_ablation", "ablation", "plot_ablation")),
+    "hypershap": View("HyperSHAP (ablation game)", True,
+                      _model_view("_hypershap", "hypershap", "plot_hypershap")),
     "partial_dependence": View("Partial dependence of the top pair", True,
                                _partial_dependence),
     "parallel_coordinates": View("Parallel coordinates", False, _parallel),

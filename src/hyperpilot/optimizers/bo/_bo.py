@@ -642,9 +642,9 @@ class BayesianOptimizer(Optimizer):
             return prior_score, incumbent_score, pspace
 
         beliefs: dict[int, list[Any]] = {}
-        evidence = {t.number for t in history.trials if t.state == TrialState.COMPLETE}
+        latest = max((t.number for t in history.complete), default=-1)
         for prior in history.steering.priors:
-            if prior.event not in rejected and any(n >= prior.since for n in evidence):
+            if prior.event not in rejected and latest >= prior.since:
                 beliefs.setdefault(prior.since, []).append(prior)
         joint = {since: test(members) for since, members in beliefs.items()
                  if len(members) > 1}
