@@ -281,3 +281,61 @@ def test_run_with_workers(cli: Any, write: Any, tmp_path: Path, storage: str) ->
     assert os.getpid() not in pids, "pool processes ran the trials, not the command"
     bad = cli("run", target, "--workers", "0", "--storage", storage)
     assert bad.code == 2 and "--workers: expected a number >= 1, got '0'" in bad.err
+
+
+def test_a_yaml_fidelity_and_max_budget_run_a_multi_fidelity_study(
+        cli: Any, tmp_path: Path, storage: str, write: Any) -> None:
+    write(tmp_path / "train.py", """
+        def train(config, budget):
+            return (config["x"] - 0.3) ** 2 + 1.0 / budget
+    """)
+    target = write(tmp_path / "mf.yaml", """
+        name: mf
+        objective: train.py:train
+        space: {x: {type: float, low: 0, high: 1}}
+        fidelity: {name: epochs, min: 1, max: 9}
+        optimizer: hyperband
+        max_budget: 30
+        trials: 100
+    """)
+    result = cli("run", target, "--storage", storage, "--no-progress")
+    assert result.code == 0, result.err
+    study = hp.load_study("mf", storage)
+    assert study.fidelity == hp.Fidelity("epochs", 1, 9)
+    spent = sum(t.budget for t in study.trials)
+    assert 20 < spent <= 30
+    # The flag overrides the file and counts this run's spending only.
+    result = cli("run", target, "--storage", storage, "--no-progress", "--max-budget", "9")
+    assert result.code == 0, result.err
+    assert spent < sum(t.budget for t in hp.load_study("mf", storage).trials) <= spent + 9
+
+
+def test_a_yaml_run_file_with_instances_races(cli: Any, tmp_path: Path, storage: str,
+                                              write: Any) -> None:
+    write(tmp_path / "solve.py", """
+        def solve(config, instance):
+            return config["x"] * {"easy": 1.0, "hard": 10.0}[instance]
+    """)
+    target = write(tmp_path / "ac.yaml", """
+        name: ac
+        objective: solve.py:solve
+        space: {x: {type: float, low: 0, high: 1}}
+        instances: [easy, hard]
+        trials: 8
+    """)
+    result = cli("run", target, "--storage", storage, "--no-progress")
+    assert result.code == 0, result.err
+    study = hp.load_study("ac", storage)
+    assert study.instances is not None and study.instances.names == ("easy", "hard")
+    assert {t.instance for t in study.trials} <= {"easy", "hard"}
+    assert study.trials[0].meta["auto"]["chose"] == "race"
+    bad = write(tmp_path / "bad.yaml", """
+        objective: solve.py:solve
+        space: {x: {type: float, low: 0, high: 1}}
+        instances: [easy, easy]
+    """)
+    result = cli("run", bad, "--storage", storage, "--no-progress")
+    assert result.code == 2, result.err
+    assert result.err.startswith("hyperpilot: error: ")
+    assert result.err.endswith("bad.yaml: instance names must be unique, got 'easy' twice\n")
+    assert result.err.count("\n") == 1

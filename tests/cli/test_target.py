@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+import hyperpilot as hp
+
 KNOWN_KEYS = ("name, objective, space, objectives, constraints, optimizer, trials, timeout, "
-              "trial_timeout, storage, seed")
+              "trial_timeout, storage, seed, fidelity, max_budget, instances, seeds")
 OBJECTIVE = "def objective(config):\n    return 0.0\n"
 
 Files = Callable[[str, str], Path]
@@ -124,7 +126,13 @@ def test_yaml_reference_to_a_missing_function(cli: Any, files: Files) -> None:
 @pytest.mark.parametrize(("line", "message"), [
     ("trials: many", "trials must be an integer >= 0, got 'many'"),
     ("timeout: -1", "timeout must be a positive number of seconds, got -1"),
-    ("optimizer: tpe", "optimizer: unknown optimizer 'tpe'; available: ['asha', 'bo', 'bo-gp', 'bo-rf', 'bohb', 'hyperband', 'lhs', 'random', 'sh', 'sobol']"),
+    ("optimizer: tpe", f"optimizer: unknown optimizer 'tpe'; available: "
+                       f"{sorted(hp.OPTIMIZERS)}, or a dotted 'module.Class' path"),
+    ("fidelity: {name: epochs, min: 9, max: 3}",
+     "fidelity: fidelity 'epochs': min must be below max, got min=9, max=3"),
+    ("fidelity: [1, 9]", "fidelity must be an hp.Fidelity or a mapping with name, min, max "
+                         "and optionally log, got [1, 9]"),
+    ("max_budget: 0", "max_budget must be a positive number, got 0"),
     ("optimizer: {name: bo, acquisition: {name: LCB, beta: -1}}",
      "optimizer: bo: LCB: beta must be >= 0 or None, got -1"),
     ("optimizer: {name: bo, surrogate: {name: Kriging}}",

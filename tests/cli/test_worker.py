@@ -15,7 +15,8 @@ def test_worker_help(cli: Any) -> None:
     assert result.code == 0
     assert result.out.startswith("usage: hyperpilot worker")
     for flag in ("--study", "--storage", "--trials", "--worker-trials", "--timeout",
-                 "--trial-timeout", "--isolation", "--memory-limit", "--heartbeat-interval"):
+                 "--trial-timeout", "--isolation", "--memory-limit", "--heartbeat-interval",
+                 "--max-budget"):
         assert flag in result.out
     assert "abandoned" in result.out
 
@@ -72,3 +73,13 @@ def test_worker_rejects_a_bad_memory_limit(cli: Any, quad: Path, storage: str) -
     result = cli("worker", quad, "--storage", storage, "--memory-limit", "lots")
     assert result.code == 2
     assert "argument --memory-limit: expected a size such as 2GB" in result.err
+
+
+def test_worker_stops_at_its_budget(cli: Any, quad: Path, storage: str) -> None:
+    # Without a fidelity every trial costs one.
+    result = cli("worker", quad, "--storage", storage, "--max-budget", "3", "--trials", "50")
+    assert result.code == 0, result.err
+    assert "ran 3 trials" in result.out
+    result = cli("worker", quad, "--storage", storage, "--max-budget", "-2")
+    assert result.code == 2
+    assert "expected a positive finite number, got '-2'" in result.err

@@ -126,3 +126,44 @@ def test_pruning_works_across_worker_processes(tmp_path: Path) -> None:
     assert all(1 <= max(t.intermediate) < 9 and len(t.intermediate) == max(t.intermediate)
                for t in pruned)
     assert next(t for t in trials if t.config["x"] == 0.1).state == hp.TrialState.COMPLETE
+
+
+def test_several_objectives_promote_the_pareto_front_of_a_rung() -> None:
+    study = hp.create_study(space=SPACE, objectives={"loss": "min", "size": "min"},
+                            optimizer="asha", fidelity=EPOCHS, seed=3, storage="memory")
+    values = [
+        {"loss": 0.2, "size": 0.8},  # front
+        {"loss": 0.3, "size": 0.9},  # second on loss, dominated by trial 0
+        {"loss": 0.9, "size": 0.1},  # best on size only: front
+        {"loss": 0.5, "size": 0.95},
+        {"loss": 0.35, "size": 0.85},  # dominated by trial 0
+        {"loss": 0.8, "size": 0.9},
+    ]
+    first = [study.ask() for _ in values]
+    for trial, result in zip(first, values, strict=True):
+        study.tell(trial, result)
+    # Six finished at rung 0: two promotions, the two trials of the front.
+    promoted = [study.ask() for _ in range(2)]
+    assert [t.meta["asha"] for t in promoted] == [
+        {"rung": 1, "from": first[0].number}, {"rung": 1, "from": first[2].number}]
+    assert study.ask().meta["asha"] == {"rung": 0}
+
+
+def test_the_pruning_rule_reads_the_first_objective_with_several() -> None:
+    study = hp.create_study(space=SPACE, objectives={"acc": "max", "size": "min"},
+                            optimizer="asha", fidelity=EPOCHS, seed=3, storage="memory")
+
+    def accuracy(config: dict[str, Any], trial: Trial) -> dict[str, float]:
+        for epoch in range(1, 10):
+            trial.report(epoch, 1 - config["x"] - 1.0 / epoch)  # higher is better
+            if trial.should_stop():
+                raise hp.TrialPruned()
+        return {"acc": 1 - config["x"], "size": config["x"]}
+
+    for x in (0.1, 0.9, 0.5, 0.8, 0.7, 0.2):
+        study.enqueue({"x": x}, budget=9)
+    study.optimize(accuracy, n_trials=6, show_progress=False)
+    # As in the single-objective case above, with the values' order reversed twice.
+    stopped = {t.config["x"]: max(t.intermediate) for t in study.trials
+               if t.state == hp.TrialState.PRUNED}
+    assert stopped == {0.5: 1, 0.8: 1, 0.7: 1, 0.2: 3}

@@ -93,3 +93,24 @@ def test_bad_settings_are_one_line_errors(spec: dict[str, Any], message: str) ->
     with pytest.raises(OptimizerError, match=None) as info:
         hp.make_optimizer({"name": "bohb", **spec})
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_model_based_asha_proposes_from_the_model_and_promotes_without_waiting() -> None:
+    from hyperpilot.optimizers._bohb import ModelBasedASHA
+
+    space = hp.Space({"x": hp.Float(0.0, 1.0)})
+    study = hp.create_study(space=space, fidelity=hp.Fidelity("epochs", 1, 9),
+                            optimizer={"name": "bo-asha", "min_points": 3,
+                                       "random_fraction": 0.0}, seed=0)
+    assert isinstance(study.optimizer, ModelBasedASHA)
+    study.optimize(lambda config, budget: (config["x"] - 0.7) ** 2 + 1 / budget, n_trials=12,
+                   show_progress=False)
+    kinds = [t.meta["bohb"]["kind"] for t in study.trials if "bohb" in t.meta]
+    assert kinds[:3] == ["uniform"] * 3 and "model" in kinds
+    # ASHA's schedule: promotions as soon as a rung has eta results, tagged with their source.
+    promoted = [t for t in study.trials if t.meta["asha"]["rung"] > 0]
+    assert promoted and all("from" in t.meta["asha"] for t in promoted)
+    # Three rung-0 results: the fourth trial promotes the best of them at once.
+    best = min(study.trials[:3], key=lambda t: t.value)
+    assert study.trials[3].meta["asha"] == {"rung": 1, "from": best.number}
+    assert study.trials[3].budget == 3

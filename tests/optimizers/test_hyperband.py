@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import hyperpilot as hp
+from hyperpilot._pareto import nondominated_ranks
 from hyperpilot.exceptions import OptimizerError
-from hyperpilot.optimizers._hyperband import bracket_sizes, rung_budgets
+from hyperpilot.optimizers._base import History
+from hyperpilot.optimizers._hyperband import (
+    bracket_sizes,
+    crowding_distances,
+    ranked,
+    rung_budgets,
+)
+from hyperpilot.trial._trial import Trial
 
 SPACE = hp.Space({"x": hp.Float(0.0, 1.0), "k": hp.Categorical(["a", "b"])})
 EPOCHS = hp.Fidelity("epochs", 1, 27)
@@ -148,3 +159,85 @@ def test_bad_settings_are_one_line_errors(spec: dict[str, Any], message: str) ->
     with pytest.raises(OptimizerError, match=message) as info:
         hp.make_optimizer(spec)
     assert "\n" not in str(info.value)
+
+
+# ------------------------------------------------------------ several objectives
+def _pareto_study(optimizer: Any, **kwargs: Any) -> hp.Study:
+    return hp.create_study(space=SPACE, objectives={"loss": "min", "size": "min"},
+                           optimizer=optimizer, fidelity=EPOCHS, seed=7, storage="memory",
+                           **kwargs)
+
+
+def test_several_objectives_promote_by_non_dominated_rank() -> None:
+    study = _pareto_study({"name": "sh", "bracket": 1})  # 6 trials at 9 epochs, 2 at 27
+    values = [
+        {"loss": 0.1, "size": 5.0},  # front, best loss
+        {"loss": 0.2, "size": 4.0},  # front, between the others: less crowding distance
+        {"loss": 0.15, "size": 6.0},  # second on loss but dominated by trial 0: not promoted
+        {"loss": 0.9, "size": 0.1},  # front, best on size only: promoted
+        {"loss": 0.5, "size": 7.0},
+        {"loss": 0.3, "size": 8.0},
+    ]
+    first = [study.ask() for _ in values]
+    for trial, result in zip(first, values, strict=True):
+        study.tell(trial, result)
+    promoted = [study.ask() for _ in range(2)]
+    assert [t.budget for t in promoted] == [27, 27]
+    assert [t.meta["hyperband"]["from"] for t in promoted] == [first[0].number, first[3].number]
+    assert study.ask().meta["hyperband"] == {"bracket": 1, "s": 1, "rung": 0}  # next bracket
+
+
+def test_constraints_come_before_the_front() -> None:
+    study = _pareto_study({"name": "sh", "bracket": 1}, constraints={"mem": 1.0})
+    values = [
+        {"loss": 0.1, "size": 0.1, "mem": 3.0},  # dominates all, but infeasible
+        {"loss": 0.5, "size": 0.5, "mem": 0.0},
+        {"loss": 0.6, "size": 0.6, "mem": 1.0},  # feasible (at the bound), dominated
+        {"loss": 0.2, "size": 0.2, "mem": 2.0},  # infeasible by less than trial 0
+        {"loss": 0.7, "size": 0.4, "mem": 0.5},
+        {"loss": 0.9, "size": 0.9, "mem": 0.5},
+    ]
+    first = [study.ask() for _ in values]
+    for trial, result in zip(first, values, strict=True):
+        study.tell(trial, result)
+    history = study.history()
+    assert [t.number for t in ranked(history, first)] == [1, 4, 2, 5, 3, 0]
+    assert {study.ask().meta["hyperband"]["from"] for _ in range(2)} == {1, 4}
+
+
+def _dominates(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.all(a <= b) and np.any(a < b))
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_ranking_hundreds_of_trials_never_puts_a_dominated_one_first(m: int) -> None:
+    objectives = [hp.Objective(f"f{k}", "maximize" if k == 1 else "minimize") for k in range(m)]
+    rng = np.random.default_rng(m)
+    values = rng.integers(0, 12, size=(400, m)).astype(float)  # many ties and duplicates
+    trials = [Trial(id=i, study_id=0, number=i, state=hp.TrialState.COMPLETE,
+                    config={"x": 0.0, "k": "a"},
+                    values={o.name: float(v) for o, v in zip(objectives, row, strict=True)})
+              for i, row in enumerate(values)]
+    history = History(space=SPACE, objectives=objectives, load=lambda: trials)
+    start = time.perf_counter()
+    order = [t.number for t in ranked(history, trials)]
+    elapsed = time.perf_counter() - start
+    assert sorted(order) == list(range(400))
+    signs = np.array([o.sign for o in objectives])
+    points = values[order] * signs
+    fronts = nondominated_ranks(points)
+    assert np.all(np.diff(fronts) >= 0)  # front by front
+    for i in range(1, len(points)):  # a later trial never dominates an earlier one
+        assert not any(_dominates(points[i], points[j]) for j in range(i))
+    for k in range(m):  # each front starts with trials at its extremes
+        ends = points[fronts == 0][:, k]
+        assert ends.min() in points[:2 * m, k] and ends.max() in points[:2 * m, k]
+    assert elapsed < 0.5, elapsed
+
+
+def test_crowding_distances_of_a_front() -> None:
+    points = np.array([[0.0, 4.0], [1.0, 3.0], [3.0, 1.0], [4.0, 0.0], [5.0, 5.0]])
+    fronts = np.array([0, 0, 0, 0, 1])
+    out = crowding_distances(points, fronts)
+    # (3 - 0) / 4 + (4 - 1) / 4 for both inner points; the ends and a lone point: inf.
+    assert out.tolist() == [math.inf, 1.5, 1.5, math.inf, math.inf]

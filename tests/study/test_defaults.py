@@ -1,4 +1,4 @@
-"""The defaults a user expects: bo, no anonymous studies piling up, no stray files."""
+"""The defaults a user expects: auto (bo here), no anonymous studies piling up, no stray files."""
 
 from __future__ import annotations
 
@@ -21,11 +21,18 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_a_new_study_uses_bo_by_default(workdir: Path) -> None:
+def test_a_new_study_uses_auto_by_default_which_runs_bo_here(
+        workdir: Path, caplog: pytest.LogCaptureFixture) -> None:
     # Before, a study created without optimizer= got random search.
+    caplog.set_level(logging.INFO, logger="hyperpilot")
     study = hp.create_study(space=SPACE)
-    assert study.optimizer.name == "bo"
-    assert study.record.spec["optimizer"]["name"] == "bo"
+    assert study.optimizer.name == "auto"
+    assert study.record.spec["optimizer"]["name"] == "auto"
+    study.optimize(lambda c: c["x"], n_trials=2, show_progress=False)
+    assert study.trials[0].meta["auto"] == {
+        "chose": "bo", "why": "the study has no fidelity and no priors"}
+    assert "optimizer auto runs bo: the study has no fidelity and no priors" in [
+        r.getMessage() for r in caplog.records]
 
 
 def test_an_unnamed_study_lives_in_memory_and_says_so(
@@ -39,7 +46,7 @@ def test_an_unnamed_study_lives_in_memory_and_says_so(
     created = [r.getMessage() for r in caplog.records if "created" in r.getMessage()]
     assert len(created) == 2
     assert created[-1] == (f"study {study.name!r} created in memory (gone when this process "
-                           "ends) with optimizer bo (give name=... to keep it in "
+                           "ends) with optimizer auto (give name=... to keep it in "
                            "sqlite:///hyperpilot.db)")
 
 
@@ -56,7 +63,7 @@ def test_a_named_study_goes_to_the_default_file_and_resumes(
     again = hp.create_study(space=SPACE, name="mlp", load_if_exists=True)
     assert len(again.trials) == 2
     messages = [r.getMessage() for r in caplog.records]
-    assert "study 'mlp' created in sqlite:///hyperpilot.db with optimizer bo" in messages
+    assert "study 'mlp' created in sqlite:///hyperpilot.db with optimizer auto" in messages
     assert "study 'mlp' reopened from sqlite:///hyperpilot.db with 2 finished trials" in (
         messages)
 

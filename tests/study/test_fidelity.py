@@ -126,3 +126,18 @@ def test_bo_counts_only_full_budget_trials_as_taken() -> None:
     # (counting every budget as taken, BO repeated 'c' here).
     assert sorted(full) == ["a", "b", "c", "d"]
     assert study.best_trial.config == {"k": "a"} and study.best_trial.budget == 9
+
+
+def test_budgets_read_back_in_the_fidelitys_type(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'typed.db'}"
+    study = hp.create_study(space={"x": hp.Float(0.0, 1.0)}, storage=url, name="typed",
+                            fidelity=hp.Fidelity("epochs", 1, 9), optimizer="hyperband")
+    study.optimize(lambda config, budget: config["x"] / budget, n_trials=3,
+                   show_progress=False)
+    again = hp.load_study("typed", storage=url)
+    for trials in (again.trials, again.get_trials(), [again.best_trial]):
+        assert all(type(t.budget) is int for t in trials), [t.budget for t in trials]
+    fractions = hp.create_study(space={"x": hp.Float(0.0, 1.0)},
+                                fidelity=hp.Fidelity("fraction", 0.1, 1.0))
+    fractions.optimize(lambda config, budget: budget, n_trials=1, show_progress=False)
+    assert type(fractions.trials[0].budget) is float

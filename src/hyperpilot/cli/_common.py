@@ -54,6 +54,17 @@ def seconds(text: str) -> float:
     return value
 
 
+def budget_amount(text: str) -> float:
+    """An argparse type: a positive amount of budget (epochs, rounds, or trials)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
 class UsageError(HyperpilotError, ValueError):
     """A mistake on the command line or in a file given to it (exit code 2)."""
 

@@ -10,6 +10,7 @@ from hyperpilot.cli._common import (
     UsageError,
     add_storage_argument,
     best_lines,
+    budget_amount,
     failure_lines,
     open_storage,
     seconds,
@@ -84,6 +85,10 @@ def add_parser(subparsers: Any) -> None:
                         help="start no new trial after S seconds")
     parser.add_argument("--trial-timeout", type=seconds, metavar="S",
                         help="stop a trial that runs longer than S seconds and record it as failed")
+    parser.add_argument("--max-budget", type=budget_amount, metavar="B",
+                        help="start no trial that would make this run spend more than B "
+                             "(the sum of the trials' budgets with a fidelity, else one "
+                             "per trial; default: the file's setting)")
     parser.add_argument(
         "--optimizer", metavar="NAME",
         help=f"one of: {', '.join(sorted(OPTIMIZERS))} (default: the file's, else the stored "
@@ -137,13 +142,14 @@ def run_command(args: argparse.Namespace) -> int:
     study = create_study(
         space=spec.space, objectives=spec.objectives or "minimize",
         constraints=spec.constraints, optimizer=optimizer, storage=storage, name=name,
-        seed=seed, load_if_exists=True,
+        seed=seed, load_if_exists=True, fidelity=spec.fidelity, **spec.instance_args(),
     )
+    max_budget = args.max_budget if args.max_budget is not None else spec.max_budget
     _announce(study, record, display_url(url), trials, seed, timeout)
     with search_path(spec.paths):
         study.optimize(spec.objective, total_trials=trials, timeout=timeout,
                        trial_timeout=trial_timeout, show_progress=not args.no_progress,
-                       n_workers=args.workers)
+                       n_workers=args.workers, max_budget=max_budget)
     _report(study, display_url(url))
     return 0
 

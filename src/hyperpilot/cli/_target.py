@@ -2,7 +2,11 @@
 
 A **Python file** defines at module level ``objective`` (a callable) and ``space`` (an
 ``hp.Space`` or a mapping of names to hyperparameters), and optionally ``objectives``,
-``constraints``, ``optimizer``, ``n_trials``, ``name``, ``seed`` and ``storage``.
+``constraints``, ``optimizer``, ``n_trials``, ``name``, ``seed``, ``storage``, ``fidelity``
+(an ``hp.Fidelity`` or a mapping with ``name``, ``min``, ``max`` and ``log``) and
+``max_budget`` (the budget a run may spend, see ``Study.optimize``), ``instances`` (a list
+of names, or names mapped to feature lists) and ``seeds`` (a count or a list), as
+``create_study`` takes them.
 
 A **YAML file** holds the keys in :data:`YAML_KEYS`. ``objective`` (and ``space``, when it
 is not written out) is a reference ``path/to/file.py:name`` (relative to the YAML file) or
@@ -33,6 +37,8 @@ from hyperpilot.cli._common import CommandError, UsageError, one_line
 from hyperpilot.exceptions import HyperpilotError
 from hyperpilot.optimizers._base import Optimizer
 from hyperpilot.optimizers._registry import make_optimizer
+from hyperpilot.space._fidelity import Fidelity
+from hyperpilot.space._instances import Instances
 from hyperpilot.space._params import Hyperparameter
 from hyperpilot.space._space import Space
 from hyperpilot.trial._objectives import (
@@ -44,12 +50,14 @@ from hyperpilot.trial._objectives import (
 
 YAML_KEYS: tuple[str, ...] = (
     "name", "objective", "space", "objectives", "constraints", "optimizer", "trials",
-    "timeout", "trial_timeout", "storage", "seed",
+    "timeout", "trial_timeout", "storage", "seed", "fidelity", "max_budget", "instances",
+    "seeds",
 )
 """The keys a YAML run file may hold."""
 
 PYTHON_SETTINGS: tuple[str, ...] = (
     "objectives", "constraints", "optimizer", "n_trials", "name", "seed", "storage",
+    "fidelity", "max_budget", "instances", "seeds",
 )
 """Optional module-level settings of a Python run file (besides ``objective``, ``space``)."""
 
@@ -73,7 +81,20 @@ class RunSpec:
     name: str | None = None
     seed: int | None = None
     storage: str | None = None
+    fidelity: Fidelity | None = None
+    max_budget: float | None = None
+    instances: Instances | None = None
     paths: tuple[Path, ...] = ()
+
+    def instance_args(self) -> dict[str, Any]:
+        """``create_study``'s ``instances`` and ``seeds`` arguments for what the file says."""
+        declared = self.instances
+        if declared is None:
+            return {}
+        names: Any = list(declared.names) or None
+        if declared.features is not None:
+            names = {n: list(f) for n, f in zip(declared.names, declared.features, strict=True)}
+        return {"instances": names, "seeds": list(declared.seeds) or None}
 
 
 def load_target(path: str | Path) -> RunSpec:
@@ -421,6 +442,33 @@ def _seconds(value: Any, key: str, where: str) -> float:
     return float(value)
 
 
+def _fidelity(value: Any, key: str, where: str) -> Fidelity:
+    if isinstance(value, Fidelity):
+        return value
+    if not isinstance(value, Mapping) or not {"name", "min", "max"} <= set(value) or (
+            set(value) - {"name", "min", "max", "log"}):
+        raise UsageError(f"{where}: {key} must be an hp.Fidelity or a mapping with name, min, "
+                         f"max and optionally log, got {shown(value)}")
+    try:
+        return Fidelity.from_json(value)
+    except HyperpilotError as exc:
+        raise UsageError(f"{where}: {key}: {one_line(exc)}") from None
+
+
+def _budget(value: Any, key: str, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise UsageError(f"{where}: {key} must be a positive number, got {shown(value)}")
+    return float(value)
+
+
+def _declared(settings: Mapping[str, Any], where: str) -> Instances | None:
+    """The instances and seeds a run file declares, checked as ``create_study`` does."""
+    try:
+        return Instances.declare(settings.get("instances"), settings.get("seeds"))
+    except HyperpilotError as exc:
+        raise UsageError(f"{where}: {one_line(exc)}") from None
+
+
 def _text(value: Any, key: str, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise UsageError(f"{where}: {key} must be a non-empty string, got {shown(value)}")
@@ -463,5 +511,7 @@ def _spec(*, source: Path, where: str, objective: Any, space: Any,
                    lambda v, k, w: _int(v, k, w, 0)),
         timeout=get("timeout", _seconds), trial_timeout=get("trial_timeout", _seconds),
         name=get("name", _text), seed=get("seed", lambda v, k, w: _int(v, k, w, 0)),
-        storage=get("storage", _text), paths=paths,
+        storage=get("storage", _text), fidelity=get("fidelity", _fidelity),
+        max_budget=get("max_budget", _budget), instances=_declared(settings, where),
+        paths=paths,
     )

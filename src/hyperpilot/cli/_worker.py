@@ -9,6 +9,7 @@ from typing import Any
 from hyperpilot.cli._common import (
     UsageError,
     add_storage_argument,
+    budget_amount,
     open_storage,
     seconds,
     storage_url,
@@ -87,6 +88,10 @@ def add_parser(subparsers: Any) -> None:
                         help="start no new trial after S seconds")
     parser.add_argument("--trial-timeout", type=seconds, metavar="S",
                         help="stop a trial that runs longer than S seconds and record it as failed")
+    parser.add_argument("--max-budget", type=budget_amount, metavar="B",
+                        help="start no trial that would make this worker spend more than B "
+                             "(the sum of its trials' budgets with a fidelity, else one per "
+                             "trial; default: the file's setting)")
     parser.add_argument("--isolation", choices=["none", "process"],
                         help="'process' runs each trial in a fresh child process: crashes, "
                              "exits and limits fail that trial only; its output is stored")
@@ -132,7 +137,7 @@ def worker_command(args: argparse.Namespace) -> int:
     study = create_study(
         space=spec.space, objectives=spec.objectives or "minimize",
         constraints=spec.constraints, optimizer=optimizer, storage=open_storage(url),
-        name=name, seed=seed, load_if_exists=True,
+        name=name, seed=seed, load_if_exists=True, fidelity=spec.fidelity, **spec.instance_args(),
     )
     limits = [f"{args.worker_trials} trials" if args.worker_trials is not None else "",
               f"until the study holds {total}" if total is not None else ""]
@@ -147,6 +152,7 @@ def worker_command(args: argparse.Namespace) -> int:
             isolation=args.isolation, memory_limit=args.memory_limit,
             heartbeat_interval=args.heartbeat_interval, show_progress=args.progress,
             callbacks=[tally],
+            max_budget=args.max_budget if args.max_budget is not None else spec.max_budget,
         )
     held = study.storage.list_studies()
     summary = next((s for s in held if s.record.id == study.id), None)

@@ -12,20 +12,27 @@ The rungs are the budget levels of successive halving (``_hyperband.rung_budgets
 1..27 with ``η = 3`` they are 1, 3, 9, 27). Each proposal carries ``meta["asha"] =
 {"rung": i}`` (and ``"from"``, the trial it promotes); the rungs are rebuilt from these
 tags at every ask, so a restarted or shared study continues as the stored trials say.
-Failed and pruned trials count in their rung's ``n`` and are never promoted.
+Failed and pruned trials count in their rung's ``n`` and are never promoted. "Top" is
+``_hyperband.ranked``'s order: with several objectives, least constraint violation, then
+non-dominated rank, then crowding distance, so a rung promotes its Pareto front first.
 
 **Pruning** (``should_prune``, the answer to ``trial.should_stop()``) for a training run
 that reports as it goes: the rung levels below the trial's budget are checkpoints. Once a
 trial has reported a step at or past a level, its value there (the one reported at the
 last step not past the level) is compared with every other trial's value at that level;
 it is stopped unless it is among the best ``max(1, floor(n / η))`` of the ``n`` values, a
-rung deciding once it holds at least ``η`` values. Values are read in the first
-objective's direction.
+rung deciding once it holds at least ``η`` values. A learning curve holds one number per
+step, so this rule ranks one number per trial: values are read in the first objective's
+direction, in a study with several objectives too (report the first objective's value;
+the non-dominated rank of single numbers is their order).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
 
 from hyperpilot.optimizers._base import History, Optimizer, Proposal
 from hyperpilot.optimizers._hyperband import (
@@ -82,7 +89,17 @@ class ASHA(Optimizer):
                 if trial.number not in promoted:
                     return Proposal(dict(trial.config), budget=levels[rung + 1],
                                     meta={META_KEY: {"rung": rung + 1, "from": trial.number}})
-        return Proposal(new_config(history), budget=levels[0], meta={META_KEY: {"rung": 0}})
+        config, meta = self._new(history, levels)
+        return Proposal(config, budget=levels[0], meta={**meta, META_KEY: {"rung": 0}})
+
+    def _new(self, history: History, levels: Sequence[float | None],
+             ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A new configuration for the lowest rung, and meta to store with it.
+
+        Uniform here (:func:`new_config`); model-based ASHA overrides it. *levels* are the
+        budget levels, lowest first.
+        """
+        return new_config(history), {}
 
     def should_prune(self, history: History, trial: Trial, curve: Mapping[Step, float]) -> bool:
         """Stop *trial* unless it is in the top ``1/eta`` at the last level it reached."""
@@ -105,7 +122,7 @@ class ASHA(Optimizer):
             return False
         sign = history.objectives[0].sign
         keep = max(1, len(values) // self.eta)
-        threshold = sorted(sign * v for v in values)[keep - 1]
+        threshold = np.partition(sign * np.asarray(values), keep - 1)[keep - 1]
         return bool(sign * mine > threshold)
 
     @property

@@ -20,6 +20,7 @@ import numpy as np
 from hyperpilot._describe import Describable
 from hyperpilot.optimizers._steering import SteeringState, steer_config
 from hyperpilot.space._fidelity import Fidelity
+from hyperpilot.space._instances import Instances
 from hyperpilot.space._space import Config, Space
 from hyperpilot.trial._objectives import Constraint, Objective
 from hyperpilot.trial._trial import Step, Trial, TrialState
@@ -46,6 +47,12 @@ class History:
             needed.
         fidelity: the study's budget dimension, if it has one. A proposal without a
             budget is evaluated at ``fidelity.max``.
+        workers: how many trials the processes running the study evaluate at once, as far
+            as this process knows: the slots of ``optimize(n_workers=...)``, at least 2 in
+            an independent worker (:func:`~hyperpilot.run_worker`), else 1.
+        instances: the instances and seeds of an algorithm-configuration study, if it
+            declares them; each proposal then names one of them (``Proposal.instance``,
+            ``Proposal.seed``).
 
     """
 
@@ -61,9 +68,13 @@ class History:
         steering: SteeringState | None = None,
         curves: Callable[[], Mapping[int, Mapping[Step, float]]] = dict,
         fidelity: Fidelity | None = None,
+        workers: int = 1,
+        instances: Instances | None = None,
     ) -> None:
         self.space = space
         self.fidelity = fidelity
+        self.workers = workers
+        self.instances = instances
         self.steering = steering if steering is not None else SteeringState()
         self.objectives = tuple(objectives)
         self.constraints = tuple(constraints)
@@ -116,7 +127,11 @@ class History:
 
 @dataclass(frozen=True)
 class Proposal:
-    """A configuration to evaluate, with the budget and seed to evaluate it at, if any."""
+    """A configuration to evaluate, with the budget, seed and instance to evaluate it at.
+
+    ``instance`` and ``seed`` must be among ``History.instances`` when the study declares
+    them (each is then required), and ``instance`` must be None when it declares none.
+    """
 
     config: Config
     budget: float | None = None
@@ -152,8 +167,15 @@ class Optimizer(Describable, ABC):
         """Return the next proposal; the history is never modified."""
 
     def config_name(self) -> str:
-        """The registry name, which :func:`make_optimizer` understands."""
-        return self.name
+        """The name :func:`make_optimizer` rebuilds this optimizer from.
+
+        The registry name for the package's optimizers; ``module.Class`` for a plugin
+        defined elsewhere (whatever its :attr:`name`), which need not be registered.
+        """
+        cls = type(self)
+        if self.name and cls.__module__.split(".")[0] == "hyperpilot":
+            return self.name
+        return f"{cls.__module__}.{cls.__qualname__}"
 
     def should_prune(self, history: History, trial: Trial, curve: Mapping[Step, float]) -> bool:
         """Whether the running *trial* should stop now, given its learning curve *curve*.

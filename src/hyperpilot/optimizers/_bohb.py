@@ -25,6 +25,10 @@ with ``"budget"`` (the level trained on) and ``"n"`` (its complete trials) for a
 proposal, whose ``meta["bo"]`` explains the choice as BO's does. Promotions are
 Hyperband's. Nothing else is kept in the object, so a study reopened elsewhere proposes
 what an uninterrupted one would have.
+
+**Model-based ASHA** (``"bo-asha"``) proposes ASHA's new configurations the same way and
+promotes as ASHA does, never waiting for a rung: the choice of ``optimizer="auto"`` for
+a study with a fidelity and several workers.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from hyperpilot.exceptions import OptimizerError
+from hyperpilot.optimizers._asha import ASHA
 from hyperpilot.optimizers._base import History
 from hyperpilot.optimizers._hyperband import Hyperband, new_config
 from hyperpilot.optimizers.bo._bo import BayesianOptimizer
@@ -45,45 +50,31 @@ META_KEY = "bohb"
 _STREAM = 0xB0B  # the random stream of the uniform-or-model draw
 
 
-class ModelBasedHyperband(Hyperband):
-    """Hyperband whose new configurations come from the BO engine (see the module doc).
+def _check_model(who: str, random_fraction: Any, min_points: Any, bo: Any) -> BayesianOptimizer:
+    """Validate the model settings both model-based schedules take; return the proposer."""
+    if (isinstance(random_fraction, bool) or not isinstance(random_fraction, (int, float))
+            or not 0.0 <= random_fraction <= 1.0):
+        raise OptimizerError(f"{who}: random_fraction must lie in [0, 1], "
+                             f"got {random_fraction!r}")
+    if min_points is not None and (isinstance(min_points, bool)
+                                   or not isinstance(min_points, int) or min_points < 2):
+        raise OptimizerError(f"{who}: min_points must be an integer >= 2 or None, "
+                             f"got {min_points!r}")
+    if bo is not None and not isinstance(bo, Mapping):
+        raise OptimizerError(f"{who}: bo must be a mapping of BayesianOptimizer "
+                             f"arguments or None, got {bo!r}")
+    try:
+        return BayesianOptimizer(**(bo or {}))
+    except TypeError as exc:
+        raise OptimizerError(f"{who}: bo: {exc}") from None
 
-    Args:
-        eta: the halving rate (see :class:`Hyperband`).
-        brackets: the halvings of the brackets to cycle through (see :class:`Hyperband`).
-        random_fraction: the share of new configurations drawn uniformly even when the
-            model could propose.
-        min_points: complete trials a budget level needs to train the model; ``None``:
-            the number of hyperparameters plus 2.
-        bo: keyword arguments of the :class:`BayesianOptimizer` that proposes (e.g.
-            ``{"surrogate": "rf"}``); its initial design and random fraction are not used.
 
-    """
+class _ModelProposals:
+    """New configurations from the BO engine, trained on the highest level with data."""
 
-    name = "bohb"
-
-    def __init__(self, *, eta: int = 3, brackets: Sequence[int] | None = None,
-                 random_fraction: float = 1 / 3, min_points: int | None = None,
-                 bo: Mapping[str, Any] | None = None) -> None:
-        super().__init__(eta=eta, brackets=brackets)
-        if (isinstance(random_fraction, bool) or not isinstance(random_fraction, (int, float))
-                or not 0.0 <= random_fraction <= 1.0):
-            raise OptimizerError(f"{self.name}: random_fraction must lie in [0, 1], "
-                                 f"got {random_fraction!r}")
-        if min_points is not None and (isinstance(min_points, bool)
-                                       or not isinstance(min_points, int) or min_points < 2):
-            raise OptimizerError(f"{self.name}: min_points must be an integer >= 2 or None, "
-                                 f"got {min_points!r}")
-        if bo is not None and not isinstance(bo, Mapping):
-            raise OptimizerError(f"{self.name}: bo must be a mapping of BayesianOptimizer "
-                                 f"arguments or None, got {bo!r}")
-        self.random_fraction = random_fraction
-        self.min_points = min_points
-        self.bo = None if bo is None else dict(bo)
-        try:
-            self._bo = BayesianOptimizer(**(self.bo or {}))
-        except TypeError as exc:
-            raise OptimizerError(f"{self.name}: bo: {exc}") from None
+    random_fraction: float
+    min_points: int | None
+    _bo: BayesianOptimizer
 
     def _new(self, history: History, levels: Sequence[float | None],
              ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -124,3 +115,53 @@ class ModelBasedHyperband(Hyperband):
             if n >= need:
                 return levels[i], trials, n
         return None
+
+
+class ModelBasedHyperband(_ModelProposals, Hyperband):
+    """Hyperband whose new configurations come from the BO engine (see the module doc).
+
+    Args:
+        eta: the halving rate (see :class:`Hyperband`).
+        brackets: the halvings of the brackets to cycle through (see :class:`Hyperband`).
+        random_fraction: the share of new configurations drawn uniformly even when the
+            model could propose.
+        min_points: complete trials a budget level needs to train the model; ``None``:
+            the number of hyperparameters plus 2.
+        bo: keyword arguments of the :class:`BayesianOptimizer` that proposes (e.g.
+            ``{"surrogate": "rf"}``); its initial design and random fraction are not used.
+
+    """
+
+    name = "bohb"
+
+    def __init__(self, *, eta: int = 3, brackets: Sequence[int] | None = None,
+                 random_fraction: float = 1 / 3, min_points: int | None = None,
+                 bo: Mapping[str, Any] | None = None) -> None:
+        super().__init__(eta=eta, brackets=brackets)
+        self._bo = _check_model(self.name, random_fraction, min_points, bo)
+        self.random_fraction = random_fraction
+        self.min_points = min_points
+        self.bo = None if bo is None else dict(bo)
+
+
+class ModelBasedASHA(_ModelProposals, ASHA):
+    """ASHA whose new configurations come from the BO engine (see the module doc).
+
+    Args:
+        eta: the halving rate (see :class:`ASHA`).
+        prune: whether ``trial.should_stop()`` answers from the rungs (see :class:`ASHA`).
+        random_fraction: as for :class:`ModelBasedHyperband`.
+        min_points: as for :class:`ModelBasedHyperband`.
+        bo: as for :class:`ModelBasedHyperband`.
+
+    """
+
+    name = "bo-asha"
+
+    def __init__(self, *, eta: int = 3, prune: bool = True, random_fraction: float = 1 / 3,
+                 min_points: int | None = None, bo: Mapping[str, Any] | None = None) -> None:
+        super().__init__(eta=eta, prune=prune)
+        self._bo = _check_model(self.name, random_fraction, min_points, bo)
+        self.random_fraction = random_fraction
+        self.min_points = min_points
+        self.bo = None if bo is None else dict(bo)

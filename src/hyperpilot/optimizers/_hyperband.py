@@ -23,16 +23,24 @@ where the stored trials say it is. Brackets are visited oldest first; the first 
 something to do gets the trial:
 
 * its rung 0 is not full: a new configuration, drawn uniformly from ``(seed, number)``;
-* a rung is full and every trial in it has finished: its best complete trials (constraint
-  violation first, then the first objective; ties by trial number) not yet promoted go
-  to the next rung, one per ask. Failed and pruned trials count as finished and are never
-  promoted, so a rung with failures promotes fewer;
+* a rung is full and every trial in it has finished: its best complete trials (see
+  :func:`ranked`) not yet promoted go to the next rung, one per ask. Failed and pruned
+  trials count as finished and are never promoted, so a rung with failures promotes fewer;
 * a rung still has running trials: the bracket waits and the next bracket is asked.
 
 So with several workers no worker idles while a rung finishes: the next bracket starts
 (Hyperband's brackets are independent; successive halving starts another copy of its
 bracket). A study without a fidelity has one level and brackets of one configuration:
 random search at no budget.
+
+**Which trials are best** (:func:`ranked`, also ASHA's and every subclass's promotions):
+least constraint violation first. With one objective, then its value; with several, the
+non-dominated rank (0 for the Pareto front of the rung, 1 for the front of the rest...),
+then, inside a front, the larger crowding distance (Deb et al. 2002: the extremes of a
+front first, then the trials in its sparsest parts); ties by trial number, so every
+process promotes the same trials. A trial that is best on one objective only is on the
+front and at its edge, so it is among the first promoted; a dominated one never passes a
+trial that dominates it.
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from hyperpilot._pareto import violation
+from hyperpilot._pareto import nondominated_ranks, violation, violations
 from hyperpilot.exceptions import OptimizerError
 from hyperpilot.optimizers._base import History, Optimizer, Proposal
 from hyperpilot.space._fidelity import Fidelity
@@ -83,10 +91,11 @@ def bracket_sizes(s: int, s_max: int, eta: int) -> list[int]:
 
 
 def rank_key(history: History, trial: Trial) -> tuple[float, float, int]:
-    """How a complete trial ranks in its rung; lower is better.
+    """How a complete trial ranks in its rung with one objective; lower is better.
 
     Constraint violation, then the first objective oriented for minimization, then the
-    trial number (so ties resolve the same way in every process).
+    trial number (so ties resolve the same way in every process). With several objectives
+    a trial's rank depends on the others; :func:`ranked` orders them.
     """
     objective = history.objectives[0]
     value = (trial.values or {}).get(objective.name, math.inf)
@@ -94,10 +103,62 @@ def rank_key(history: History, trial: Trial) -> tuple[float, float, int]:
 
 
 def ranked(history: History, trials: Sequence[Trial]) -> list[Trial]:
-    """The complete trials of *trials* that a user did not exclude, best first."""
+    """The complete trials of *trials* that a user did not exclude, best first.
+
+    One objective: by :func:`rank_key`. Several: least violation, then non-dominated
+    rank, then larger crowding distance, then trial number (the module doc says why);
+    the ranks and distances are taken among the trials with the same feasibility.
+    """
     excluded = history.steering.excluded
     done = [t for t in trials if t.state == TrialState.COMPLETE and t.number not in excluded]
-    return sorted(done, key=lambda t: rank_key(history, t))
+    if len(history.objectives) == 1 or len(done) < 2:
+        return sorted(done, key=lambda t: rank_key(history, t))
+    points = np.array([[o.sign * (t.values or {}).get(o.name, math.inf)
+                        for o in history.objectives] for t in done], dtype=float)
+    points[np.isnan(points)] = math.inf
+    viol = violations([t.constraints for t in done], history.constraints)
+    front = np.zeros(len(done), dtype=int)
+    spread = np.zeros(len(done))
+    for group in (viol == 0, viol > 0):  # feasible trials are never ranked against others
+        if group.any():
+            front[group] = nondominated_ranks(points[group])
+            spread[group] = crowding_distances(points[group], front[group])
+    numbers = np.array([t.number for t in done])
+    order = np.lexsort((numbers, -spread, front, viol))
+    return [done[i] for i in order]
+
+
+def crowding_distances(points: np.ndarray, fronts: np.ndarray) -> np.ndarray:
+    """Each row's crowding distance within its front (larger: a sparser neighbourhood).
+
+    Per objective, the rows of a front are sorted by value; a row at either end gets an
+    infinite distance, the others add the gap between their two neighbours divided by the
+    front's range of that objective (nothing when the range is zero or not finite).
+    Vectorized over all fronts at once.
+
+    Args:
+        points: ``(n, m)`` values to be minimized.
+        fronts: the front index of each row (e.g. from ``nondominated_ranks``).
+
+    """
+    n, m = points.shape
+    out = np.zeros(n)
+    if n == 0:
+        return out
+    for k in range(m):
+        order = np.lexsort((points[:, k], fronts))
+        value = points[order, k]
+        group = fronts[order]
+        first = np.r_[True, group[1:] != group[:-1]]
+        last = np.r_[group[1:] != group[:-1], True]
+        index = np.cumsum(first) - 1  # each row's front, counted in sorted order
+        with np.errstate(invalid="ignore"):
+            span = value[last][index] - value[first][index]
+            gap = np.r_[0.0, value[2:] - value[:-2], 0.0] if n > 2 else np.zeros(n)
+            share = np.where((span > 0) & np.isfinite(span) & np.isfinite(gap),
+                             gap / np.where(span > 0, span, 1.0), 0.0)
+        out[order] += np.where(first | last, math.inf, share)
+    return out
 
 
 def tag_of(trial: Trial, key: str) -> Mapping[str, Any] | None:

@@ -8,7 +8,8 @@ stops when the optimizer's own rule or the pruner says so. Because the pair is o
 isolated children, process-pool and Dask workers (pickled with the optimizer) — with no
 other seam. A study asks for it in the optimizer's description:
 ``optimizer={"name": "bo", "pruner": "median"}`` or ``{"name": "random", "pruner":
-{"name": "median", "n_startup": 3}}``; :func:`~hyperpilot.make_optimizer` builds the pair
+{"name": "median", "n_startup": 3}}`` (for learning curves); ``"pruner": "wilcoxon"`` for
+objectives averaged over folds or instances; :func:`~hyperpilot.make_optimizer` builds the pair
 and its ``to_config()`` gives that mapping back, so a reopened study has the same pruner.
 (This module imports only the optimizer base; the registry imports it, so no circle.)
 """
@@ -20,7 +21,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import numpy as np
+
 from hyperpilot._describe import Describable
+from hyperpilot._pareto import violation
 from hyperpilot.exceptions import OptimizerError
 from hyperpilot.optimizers._asha import value_at
 from hyperpilot.optimizers._base import History, Optimizer, Proposal
@@ -54,7 +58,9 @@ class MedianPruner(Pruner):
     reached ``s`` do not count. It decides only once ``n_startup`` trials have completed,
     at steps ``s >= n_warmup``, and with at least one complete trial reaching ``s``.
     Only complete trials make the median (as in the paper), so pruned runs, which stop
-    while still poor, do not pull it down.
+    while still poor, do not pull it down. A learning curve holds one number per step:
+    in a study with several objectives it is read as the first objective's (report that
+    one), and the rule is the same.
 
     Args:
         n_startup: complete trials needed before any trial is stopped.
@@ -96,7 +102,105 @@ class MedianPruner(Pruner):
         return bool(sign * curve[step] > median)
 
 
-PRUNERS: dict[str, type[Pruner]] = {cls.name: cls for cls in (MedianPruner,)}
+class WilcoxonPruner(Pruner):
+    """Stop a trial that is significantly worse than the best one, fold by fold.
+
+    For objectives that are a mean over folds, instances or seeds: the objective reports
+    one value per fold, with the fold's index (or any fixed number naming the instance)
+    as the step — ``trial.report(fold, score)`` — so that equal steps mean the same fold
+    in every trial. Steps must increase, so every trial visits the folds in one order.
+
+    **The comparison.** At each report, the trial's values are paired with those of the
+    *best trial* on the steps both reported; the best trial is the complete trial that
+    ``study.best_trial`` would name among those that reported values (highest budget,
+    then least constraint violation, then the first objective's final value, then the
+    lower trial number; not the trial itself, nor one a user excluded). The differences
+    ``d = sign · (mine - best)`` are positive where this trial is worse, ``sign`` being
+    the first objective's (+1 to minimize, -1 to maximize; in a study with several
+    objectives, too: report the first objective's values). The trial stops when a
+    one-sided Wilcoxon signed-rank test (``scipy.stats.wilcoxon``, alternative
+    "greater") gives a p-value below ``p``, which needs all of:
+
+    * at least ``min_steps`` paired steps;
+    * a positive mean of ``d``: a trial that is not worse on average over the paired
+      steps is never stopped, whatever the ranks say;
+    * some non-zero difference. Values equal up to rounding (relative ``1e-12``) are
+      zero differences, and the test runs on the others only (Wilcoxon's own
+      convention): a fold on which the trial ties the best says nothing about which one
+      is better, so a trial that equals the best everywhere is never stopped, and one
+      that ties on some folds is judged on the rest. Equal magnitudes share their mean
+      rank; scipy gives the exact p-value for up to 50 differences without such ties,
+      and else a permutation or normal approximation.
+
+    Without a best trial (no complete trial reported values yet) it never stops a trial.
+    With ``p = 0.1`` the one-sided test cannot stop a trial before 4 paired steps (its
+    smallest p-values are 0.125 with 3 pairs and 0.0625 with 4).
+
+    Args:
+        p: the significance level: stop when the p-value is below it (in ``(0, 1)``).
+        min_steps: paired steps needed before any trial is stopped (an integer >= 1).
+
+    """
+
+    name = "wilcoxon"
+
+    def __init__(self, *, p: float = 0.1, min_steps: int = 4) -> None:
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p < 1:
+            raise OptimizerError(f"wilcoxon pruner: p must be a number in (0, 1), got {p!r}")
+        if isinstance(min_steps, bool) or not isinstance(min_steps, int) or min_steps < 1:
+            raise OptimizerError(f"wilcoxon pruner: min_steps must be an integer >= 1, "
+                                 f"got {min_steps!r}")
+        self.p = p
+        self.min_steps = min_steps
+
+    def should_prune(self, history: History, trial: Trial, curve: Mapping[Step, float]) -> bool:
+        """Stop *trial* when it is significantly worse than the best trial on shared steps."""
+        if len(curve) < self.min_steps:
+            return False
+        best = self.best_curve(history, trial)
+        steps = [step for step in curve if step in best]
+        if len(steps) < self.min_steps:
+            return False
+        mine = np.array([curve[step] for step in steps], dtype=float)
+        theirs = np.array([best[step] for step in steps], dtype=float)
+        diff = history.objectives[0].sign * (mine - theirs)
+        diff[np.isclose(mine, theirs, rtol=1e-12, atol=0.0)] = 0.0
+        nonzero = diff[diff != 0]
+        if not nonzero.size or diff.mean() <= 0:
+            return False
+        from scipy.stats import wilcoxon  # scipy.stats loads only when a test is run
+
+        result = wilcoxon(nonzero, alternative="greater")
+        return bool(result.pvalue < self.p)
+
+    @staticmethod
+    def best_curve(history: History, trial: Trial) -> Mapping[Step, float]:
+        """The curve of the best complete trial other than *trial* (see the class doc).
+
+        Empty when no complete trial other than *trial* reported values.
+        """
+        objective = history.objectives[0]
+        curves = history.intermediate
+        excluded = history.steering.excluded
+        top = history.fidelity.max if history.fidelity is not None else 0.0
+        best: tuple[float, float, float, int] | None = None
+        best_id = None
+        for other in history.all_trials:
+            if (other.state != TrialState.COMPLETE or other.id == trial.id
+                    or other.number in excluded or not curves.get(other.id)):
+                continue
+            value = (other.values or {}).get(objective.name)
+            if value is None:
+                continue
+            key = (-(top if other.budget is None else other.budget),
+                   violation(other.constraints, history.constraints),
+                   objective.sign * value, other.number)
+            if best is None or key < best:
+                best, best_id = key, other.id
+        return {} if best_id is None else curves[best_id]
+
+
+PRUNERS: dict[str, type[Pruner]] = {cls.name: cls for cls in (MedianPruner, WilcoxonPruner)}
 
 
 def make_pruner(spec: str | Mapping[str, Any] | Pruner) -> Pruner:
@@ -128,7 +232,7 @@ class Pruned(Optimizer):
 
     Args:
         optimizer: the optimizer that proposes; its own pruning rule, if any, still holds.
-        pruner: a pruner, its name (``"median"``) or its description.
+        pruner: a pruner, its name (``"median"``, ``"wilcoxon"``) or its description.
 
     """
 

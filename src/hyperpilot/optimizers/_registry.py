@@ -1,17 +1,27 @@
-"""The one registry of optimizer names, built from the optimizer classes."""
+"""The one registry of optimizer names, built from the optimizer classes.
+
+A name with a dot that the registry does not hold is a ``module.Class`` path: a plugin
+optimizer (a subclass of :class:`Optimizer` outside this package) is built from it, and
+describes itself by that path (:meth:`Optimizer.config_name`), so a study that stored it
+reopens with it wherever the module imports.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from typing import Any
 
 from hyperpilot.exceptions import OptimizerError
 from hyperpilot.optimizers._asha import ASHA
+from hyperpilot.optimizers._auto import AutoOptimizer
 from hyperpilot.optimizers._base import Optimizer
-from hyperpilot.optimizers._bohb import ModelBasedHyperband
+from hyperpilot.optimizers._bohb import ModelBasedASHA, ModelBasedHyperband
 from hyperpilot.optimizers._hyperband import Hyperband, SuccessiveHalving
 from hyperpilot.optimizers._lhs import LatinHypercubeOptimizer
+from hyperpilot.optimizers._priorband import PriorBand
 from hyperpilot.optimizers._pruners import Pruned
+from hyperpilot.optimizers._racing import Racing
 from hyperpilot.optimizers._random import RandomOptimizer
 from hyperpilot.optimizers._sobol import SobolOptimizer
 from hyperpilot.optimizers.bo._bo import (
@@ -24,7 +34,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.name: cls
     for cls in (RandomOptimizer, SobolOptimizer, LatinHypercubeOptimizer, BayesianOptimizer,
                 GPBayesianOptimizer, RFBayesianOptimizer, SuccessiveHalving, Hyperband,
-                ModelBasedHyperband, ASHA)
+                ModelBasedHyperband, PriorBand, ASHA, ModelBasedASHA, Racing, AutoOptimizer)
 }
 
 
@@ -52,9 +62,23 @@ def make_optimizer(spec: str | Mapping[str, Any] | Optimizer) -> Optimizer:
         raise OptimizerError(
             f"optimizer must be a name, a mapping with a 'name', or an Optimizer; got {spec!r}"
         )
-    if name not in OPTIMIZERS:
-        raise OptimizerError(f"unknown optimizer {name!r}; available: {sorted(OPTIMIZERS)}")
+    cls = OPTIMIZERS.get(name) or _plugin(name)
     try:
-        return OPTIMIZERS[name](**kwargs)
+        return cls(**kwargs)
     except TypeError as exc:
         raise OptimizerError(f"optimizer {name!r}: {exc}") from None
+
+
+def _plugin(name: str) -> type[Optimizer]:
+    """The optimizer class a dotted ``module.Class`` path names."""
+    if "." not in name:
+        raise OptimizerError(f"unknown optimizer {name!r}; available: {sorted(OPTIMIZERS)}, "
+                             "or a dotted 'module.Class' path")
+    module_name, _, attr = name.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise OptimizerError(f"optimizer {name!r} cannot be imported ({exc})") from None
+    if not (isinstance(cls, type) and issubclass(cls, Optimizer)):
+        raise OptimizerError(f"optimizer {name!r} is not an Optimizer subclass")
+    return cls

@@ -2,6 +2,7 @@
 
 from hyperpilot.space._conditions import eq, gt, isin, lt, ne
 from hyperpilot.space._fidelity import Fidelity
+from hyperpilot.space._instances import Instances
 from hyperpilot.space._params import (
     CONFIDENCE_LEVELS,
     Categorical,
@@ -21,6 +22,7 @@ __all__ = [
     "Fidelity",
     "Float",
     "Hyperparameter",
+    "Instances",
     "Int",
     "Ordinal",
     "Space",

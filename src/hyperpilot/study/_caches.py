@@ -10,8 +10,16 @@ import threading
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from hyperpilot.space._fidelity import Fidelity
 from hyperpilot.storage._base import Storage
 from hyperpilot.trial._trial import Reporter, Step, Trial, bind_reporter
+
+
+def typed_budget(trial: Trial, fidelity: Fidelity | None) -> Trial:
+    """Give *trial* its budget in the fidelity's type (3 epochs, not the stored 3.0)."""
+    if fidelity is not None and trial.budget is not None:
+        trial.budget = fidelity.cast(trial.budget)
+    return trial
 
 
 class TrialCache:
@@ -22,10 +30,12 @@ class TrialCache:
     ``intermediate`` reads their curve.
     """
 
-    def __init__(self, storage: Storage, study_id: int, reporter: Reporter | None = None) -> None:
+    def __init__(self, storage: Storage, study_id: int, reporter: Reporter | None = None,
+                 fidelity: Fidelity | None = None) -> None:
         self._storage = storage
         self._study_id = study_id
         self._reporter = reporter
+        self._fidelity = fidelity
         self._trials: dict[int, Trial] = {}
         self._watermark = 0
 
@@ -35,6 +45,7 @@ class TrialCache:
         for trial in self._storage.get_trials(self._study_id, min_id=self._watermark):
             if reporter is not None:
                 bind_reporter(trial, reporter)
+            typed_budget(trial, self._fidelity)
             self._trials[trial.id] = trial
         unfinished = [i for i, t in self._trials.items()
                       if i >= self._watermark and not t.state.is_finished]

@@ -28,9 +28,9 @@ from hyperpilot.exceptions import (
     TrialStateError,
 )
 from hyperpilot.execution._call import run_in_process
-from hyperpilot.execution._heartbeat import DEFAULT_INTERVAL, Heartbeat
+from hyperpilot.execution._heartbeat import Heartbeat
 from hyperpilot.execution._isolation import CallOutcome
-from hyperpilot.execution._limits import can_time_limit, parse_memory
+from hyperpilot.execution._limits import can_time_limit
 from hyperpilot.execution._main_guard import check_main_guard
 from hyperpilot.storage._base import NewIntermediate
 from hyperpilot.storage._url import default_storage_url, display_url
@@ -39,12 +39,12 @@ from hyperpilot.trial._objectives import normalize_result
 from hyperpilot.trial._trial import Trial, TrialState
 
 if TYPE_CHECKING:
+    from hyperpilot.study._settings import RunSettings
     from hyperpilot.study._study import Study
 
 logger = logging.getLogger("hyperpilot")
 
 _KEYWORDS = ("trial", "budget", "seed", "instance")
-_ISOLATION = ("none", "process")
 
 
 def _keyword_args(objective: Callable[..., Any]) -> tuple[str, ...]:
@@ -55,31 +55,10 @@ def _keyword_args(objective: Callable[..., Any]) -> tuple[str, ...]:
     return tuple(name for name in _KEYWORDS if name in params)
 
 
-def _check_limits(n_trials: int | None, total_trials: int | None, timeout: float | None,
-                  trial_timeout: float | None, heartbeat_interval: float) -> None:
-    for name, value in (("n_trials", n_trials), ("total_trials", total_trials)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 0):
-            raise OptimizerError(f"{name} must be a non-negative integer, got {value!r}")
-    for name, seconds in (("timeout", timeout), ("trial_timeout", trial_timeout),
-                          ("heartbeat_interval", heartbeat_interval)):
-        if seconds is not None and not (isinstance(seconds, (int, float)) and seconds > 0):
-            raise OptimizerError(f"{name} must be a positive number of seconds, got {seconds!r}")
-
-
-def _check_execution(n_workers: int | None, isolation: str | None,
-                     memory: int | None) -> bool:
-    """Validate the execution arguments; return whether trials run isolated."""
+def _check_workers(n_workers: int | None) -> None:
     if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int)
                                   or n_workers < 1):
         raise OptimizerError(f"n_workers must be a positive integer, got {n_workers!r}")
-    if isolation is not None and isolation not in _ISOLATION:
-        raise OptimizerError(f"isolation must be one of {list(_ISOLATION)}, got {isolation!r}")
-    if memory is not None and isolation == "none":
-        raise OptimizerError(
-            "memory_limit needs isolation='process': a limit is enforced on a child process"
-        )
-    return isolation == "process" or memory is not None
 
 
 class _Progress:
@@ -110,7 +89,9 @@ class _Progress:
         """Take *trial* as the best when it beats the best so far (as best_trial ranks)."""
         key = self._study.rank_key(trial)
         if self._best is None or key < self._best:
-            self._best, self._value = key, (trial.values or {})[self._study.objectives[0].name]
+            values = (trial.values or {}) if self._study.instances is None else (
+                self._study.configuration_mean(trial).values)  # a mean over instances
+            self._best, self._value = key, values[self._study.objectives[0].name]
 
     def _show(self) -> None:
         parts = []
@@ -191,7 +172,8 @@ class _Report:
         if len(study.objectives) == 1:
             if any(t.state == TrialState.COMPLETE for t in trials):
                 best = study.best_trial
-                text += f", best {study.objectives[0].name}={best.value:.6g} (trial {best.number})"
+                value = best.value if study.instances is None else study.best_value
+                text += f", best {study.objectives[0].name}={value:.6g} (trial {best.number})"
             else:
                 text += ", none complete"
         else:
@@ -221,6 +203,7 @@ class _Loop:
         self.started = 0
         self.failures = 0
         self.full = False
+        self.workers = 1  # trials run at once; the parallel engine sets its slots
 
     def start(self, *, wait: bool = True) -> Trial | None:
         """Ask for the next trial, or return ``None`` when no further trial may start.
@@ -237,7 +220,8 @@ class _Loop:
             return None
         left = None if self.max_budget is None else self.max_budget - self.spent
         trial = self.study._start(heartbeat_interval=self.heartbeat.interval,
-                                  max_trials=self.max_trials, max_budget=left)
+                                  max_trials=self.max_trials, max_budget=left,
+                                  workers=self.workers)
         if trial is None:
             self.full = True  # other workers reached the study's total, or budget spent
             return None
@@ -360,30 +344,17 @@ def keyword_values(trial: Trial, keywords: tuple[str, ...]) -> dict[str, Any]:
 def run_loop(
     study: Study,
     objective: Callable[..., Any],
+    settings: RunSettings,
     *,
-    n_trials: int | None,
-    total_trials: int | None,
-    timeout: float | None,
-    trial_timeout: float | None,
-    max_consecutive_failures: int | None,
-    max_budget: float | None = None,
-    show_progress: bool,
-    callbacks: Sequence[Callable[[Study, Trial], None]],
     n_workers: int | None = None,
     executor: Any = None,
-    isolation: str | None = None,
-    memory_limit: int | float | str | None = None,
-    heartbeat_interval: float = DEFAULT_INTERVAL,
 ) -> None:
     """Run the optimization loop of :meth:`Study.optimize` (see there)."""
     if not callable(objective):
         raise OptimizerError(f"objective must be callable, got {type(objective).__name__}")
-    _check_limits(n_trials, total_trials, timeout, trial_timeout, heartbeat_interval)
-    if max_budget is not None and (isinstance(max_budget, bool) or not isinstance(
-            max_budget, (int, float)) or not max_budget >= 0):
-        raise OptimizerError(f"max_budget must be a non-negative number, got {max_budget!r}")
-    memory = parse_memory(memory_limit)
-    isolated = _check_execution(n_workers, isolation, memory)
+    _check_workers(n_workers)
+    n_trials, total_trials, timeout = settings.n_trials, settings.total_trials, settings.timeout
+    trial_timeout, isolated = settings.trial_timeout, settings.isolated
     sequential = executor is None and (n_workers or 1) == 1 and not isolated
     if sequential and trial_timeout is not None and not can_time_limit():
         raise OptimizerError(
@@ -405,7 +376,7 @@ def run_loop(
         done = sum(1 for t in study.get_trials() if t.state.is_finished)
         remaining = max(total_trials - done, 0)
         budget = remaining if budget is None else min(budget, remaining)
-    if budget is None and timeout is None and max_budget is None:
+    if budget is None and timeout is None and settings.max_budget is None:
         logger.info("study %r: no n_trials, total_trials or timeout given, so trials run "
                     "until interrupted (Ctrl-C)", study.name)
     if not sequential and executor is None and not isolated:
@@ -413,16 +384,17 @@ def run_loop(
     keywords = _keyword_args(objective)
     deadline = math.inf if timeout is None else time.monotonic() + timeout
     if total_trials is not None and (n_trials is None or done + n_trials >= total_trials):
-        progress = _Progress(study, max(total_trials, done), show_progress, initial=done)
+        progress = _Progress(study, max(total_trials, done), settings.show_progress,
+                             initial=done)
     else:
-        progress = _Progress(study, budget, show_progress)
-    heartbeat = Heartbeat(study.storage.heartbeat, interval=heartbeat_interval,
+        progress = _Progress(study, budget, settings.show_progress)
+    heartbeat = Heartbeat(study.storage.heartbeat, interval=settings.heartbeat_interval,
                           reap=study.fail_abandoned)
     report = _Report(study)
     loop = _Loop(study, budget=budget, deadline=deadline, max_trials=total_trials,
-                 progress=progress, callbacks=callbacks,
-                 max_consecutive_failures=max_consecutive_failures, heartbeat=heartbeat,
-                 report=report, max_budget=max_budget)
+                 progress=progress, callbacks=settings.callbacks,
+                 max_consecutive_failures=settings.max_consecutive_failures,
+                 heartbeat=heartbeat, report=report, max_budget=settings.max_budget)
     try:
         with heartbeat:
             if sequential:
@@ -439,7 +411,7 @@ def run_loop(
 
                 run_async(loop, objective, keywords=keywords, trial_timeout=trial_timeout,
                           n_workers=n_workers, executor=executor, isolated=isolated,
-                          memory=memory)
+                          memory=settings.memory)
         study.fail_abandoned()  # leave no trial of a dead worker behind
     finally:
         progress.close()

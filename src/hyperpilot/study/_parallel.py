@@ -76,6 +76,7 @@ def run_async(loop: _Loop, objective: Callable[..., Any], *, keywords: tuple[str
     path = tuple(sys.path)
     engine = make_engine(n_workers=n_workers, executor=executor, isolated=isolated)
     remote = _remote_reporting(loop, engine, keywords)
+    loop.workers = engine.slots
 
     def call(trial: Trial) -> TrialCall:
         kwargs = keyword_values(trial, keywords)

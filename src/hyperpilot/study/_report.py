@@ -76,7 +76,7 @@ class PruningJudge:
                 space=spec.space, objectives=spec.objectives, constraints=spec.constraints,
                 number=max((t.number for t in trials), default=-1) + 1, seed=spec.seed,
                 load=lambda: trials, steering=SteeringState.replay(self._events.load()),
-                curves=lambda: curves, fidelity=spec.fidelity,
+                curves=lambda: curves, fidelity=spec.fidelity, instances=spec.instances,
             )
             curve = MappingProxyType(dict(curves.get(trial.id) or {}))
             answer = optimizer.should_prune(history, trial, curve)

@@ -14,6 +14,8 @@ Format history (``format`` in the JSON):
   fidelity, so a study without one stays format 1 and readable by releases before; a
   release that reads only format 1 refuses a multi-fidelity study instead of running it
   without budgets.
+* 3 — adds ``instances`` (names, features, seeds) of an algorithm-configuration study.
+  Written only by studies that declare instances or seeds (format 2 or 1 otherwise).
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from typing import Any
 from hyperpilot import __version__
 from hyperpilot.exceptions import HyperpilotError, StorageError
 from hyperpilot.space._fidelity import Fidelity
+from hyperpilot.space._instances import Instances
 from hyperpilot.space._space import Space
 from hyperpilot.trial._objectives import Constraint, Objective
 
-SPEC_FORMAT = 2
+SPEC_FORMAT = 3
 """The newest specification format this code writes and reads."""
 
 
@@ -44,6 +47,7 @@ class StudySpec:
         seed: the study's seed.
         hyperpilot_version: the release that created the study.
         fidelity: the budget dimension of a multi-fidelity study, if it has one.
+        instances: the instances and seeds of an algorithm-configuration study, if any.
 
     """
 
@@ -54,11 +58,13 @@ class StudySpec:
     seed: int = 0
     hyperpilot_version: str = __version__
     fidelity: Fidelity | None = None
+    instances: Instances | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON-ready form a storage keeps (format 1 unless the study has a fidelity)."""
+        """The JSON-ready form a storage keeps (format 1 unless it has a fidelity or instances)."""
+        fmt = 3 if self.instances is not None else 1 if self.fidelity is None else 2
         data = {
-            "format": 1 if self.fidelity is None else 2,
+            "format": fmt,
             "hyperpilot_version": self.hyperpilot_version,
             "space": self.space.to_json(),
             "objectives": [{"name": o.name, "direction": o.direction} for o in self.objectives],
@@ -68,6 +74,8 @@ class StudySpec:
         }
         if self.fidelity is not None:
             data["fidelity"] = self.fidelity.to_json()
+        if self.instances is not None:
+            data["instances"] = self.instances.to_json()
         return data
 
     @classmethod
@@ -118,6 +126,11 @@ class StudySpec:
                 if not isinstance(fidelity, Mapping):
                     raise fail(f"fidelity must be an object, got {type(fidelity).__name__}")
                 fidelity = Fidelity.from_json(fidelity)
+            instances = data.get("instances")
+            if instances is not None:
+                if not isinstance(instances, Mapping):
+                    raise fail(f"instances must be an object, got {type(instances).__name__}")
+                instances = Instances.from_json(instances)
         except StorageError:
             raise
         except KeyError as exc:
@@ -129,18 +142,22 @@ class StudySpec:
             raise fail("no objectives")
         return cls(space=space, objectives=objectives, constraints=constraints,
                    optimizer=dict(optimizer), seed=seed, hyperpilot_version=version,
-                   fidelity=fidelity)
+                   fidelity=fidelity, instances=instances)
 
     def mismatch(self, other: StudySpec) -> str | None:
         """How *other* (the arguments of a reopening) contradicts this stored spec, if it does.
 
-        Space, objectives, constraints and fidelity must agree; optimizer and seed may
+        Space, objectives, constraints, fidelity and instances must agree; optimizer and seed may
         differ (the stored ones are kept, see :func:`~hyperpilot.study._study.create_study`).
         """
         if self.fidelity != other.fidelity:
             stored, given = (None if f is None else f.to_json()
                              for f in (self.fidelity, other.fidelity))
             return f"exists with fidelity {stored}, but {given} was given"
+        if self.instances != other.instances:
+            stored, given = (None if i is None else i.to_json()
+                             for i in (self.instances, other.instances))
+            return f"exists with instances {stored!s:.200}, but {given!s:.200} were given"
         for key, mine, theirs in (("objectives", self.objectives, other.objectives),
                                   ("constraints", self.constraints, other.constraints)):
             if mine != theirs:

@@ -36,6 +36,7 @@ from hyperpilot.optimizers._base import History, Optimizer
 from hyperpilot.optimizers._registry import make_optimizer
 from hyperpilot.optimizers._steering import SteeringState
 from hyperpilot.space._fidelity import Fidelity
+from hyperpilot.space._instances import Instances
 from hyperpilot.space._params import Hyperparameter
 from hyperpilot.space._space import Space
 from hyperpilot.storage._base import NewTrial, Storage, StudyRecord, TrialOutcome
@@ -46,9 +47,11 @@ from hyperpilot.storage._url import (
     sqlite_file,
 )
 from hyperpilot.study._abandoned import abandoned_reason
-from hyperpilot.study._caches import CurveCache, TrialCache
+from hyperpilot.study._caches import CurveCache, TrialCache, typed_budget
 from hyperpilot.study._failures import no_complete_text
+from hyperpilot.study._instances import ConfigurationMean, ConfigurationMeans
 from hyperpilot.study._report import LocalReporter, PruningJudge
+from hyperpilot.study._settings import RunSettings
 from hyperpilot.study._spec import StudySpec
 from hyperpilot.study._steer import EventCache, Steering
 from hyperpilot.trial._objectives import (
@@ -65,8 +68,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("hyperpilot")
 
-DEFAULT_OPTIMIZER = "bo"
-"""The optimizer of a new study when none is given."""
+DEFAULT_OPTIMIZER = "auto"
+"""The optimizer of a new study when none is given: it picks a method from the study
+(``optimizers/_auto.py``)."""
 
 
 def worker_id() -> str:
@@ -104,13 +108,15 @@ class Study(Steering):
         self.constraints: tuple[Constraint, ...] = self.spec.constraints
         self.seed: int = self.spec.seed
         self.fidelity: Fidelity | None = self.spec.fidelity
+        self.instances: Instances | None = self.spec.instances
+        self._means: ConfigurationMeans | None = None  # per configuration, with instances
         # The optimizer is used by the loop (ask) and by should_stop(), which isolated
         # trials' supervising threads may ask at the same time.
         self._optimizer_lock = threading.RLock()
         self._reporter = LocalReporter(storage, PruningJudge(
             storage=storage, study_id=record.id, spec=self.spec,
             optimizer=lambda: self.optimizer, lock=self._optimizer_lock))
-        self._cache = TrialCache(storage, record.id, self._reporter)
+        self._cache = TrialCache(storage, record.id, self._reporter, self.fidelity)
         self._curves = CurveCache(storage, record.id)
         self._events = EventCache(storage, record.id)
         self._next_number: int | None = None
@@ -155,11 +161,12 @@ class Study(Steering):
         return f"Study(name={self.name!r}, storage={self.storage.url!r})"
 
     # ------------------------------------------------------------------ ask / tell
-    def history(self) -> History:
+    def history(self, *, workers: int = 1) -> History:
         """What the optimizer sees now (trials are read lazily).
 
         ``number`` is the number the next trial will get when this process is the only one
-        adding trials; an independent worker's ``seed`` is its own stream's.
+        adding trials; an independent worker's ``seed`` is its own stream's. *workers*:
+        the trials this process runs at once (an independent worker counts at least 2).
         """
         if self._next_number is None:  # first ask: continue the numbering of the storage
             self._next_number = max((t.number for t in self._cache.load()), default=-1) + 1
@@ -168,7 +175,8 @@ class Study(Steering):
             number=self._next_number, seed=self._proposal_seed, load=self._cache.load,
             curves=self._curves.load,
             steering=SteeringState.replay(self._events.load(), upto=self._next_number),
-            fidelity=self.fidelity,
+            fidelity=self.fidelity, instances=self.instances,
+            workers=max(workers, 2) if self.independent else workers,
         )
 
     def ask(self) -> Trial:
@@ -182,13 +190,14 @@ class Study(Steering):
 
     def _start(self, *, heartbeat_interval: float | None = None,
                max_trials: int | None = None,
-               max_budget: float | None = None) -> Trial | None:
+               max_budget: float | None = None, workers: int = 1) -> Trial | None:
         """:meth:`ask` for the optimize loops.
 
         With *heartbeat_interval* the trial carries its first heartbeat (the loop beats
         on); with *max_trials* no trial is added once the study holds that many, and
         ``None`` is returned; with *max_budget* no trial starts whose cost
-        (:meth:`cost`) exceeds it, and ``None`` is returned.
+        (:meth:`cost`) exceeds it, and ``None`` is returned. *workers*: the trials the
+        loop runs at once, which the optimizer sees as ``history.workers``.
         """
         now = time.time()
         beat = now if heartbeat_interval is not None else None
@@ -205,11 +214,13 @@ class Study(Steering):
             unique = self.independent and not self.optimizer.wants_repeats
             refused = 0
             while trial is None:
-                history = self.history()
+                history = self.history(workers=workers)
                 with self._optimizer_lock:
                     proposal = self.optimizer.ask(history)
                 budget = self._budget(proposal.budget,
                                       f"optimizer {self.optimizer.name!r} proposed budget")
+                self._check_pair(proposal.instance, proposal.seed,
+                                 f"optimizer {self.optimizer.name!r}")
                 if max_budget is not None and self.cost(budget) > max_budget:
                     return None
                 # The trial starts now, not before the proposal: a slow proposal must
@@ -275,6 +286,27 @@ class Study(Steering):
         if budget is None:
             return self.fidelity.cast(self.fidelity.max)
         return self.fidelity.check(budget, what=what)
+
+    def _check_pair(self, instance: Any, seed: Any, who: str) -> None:
+        """Refuse an instance (or a declared study's seed) the study does not declare.
+
+        Raises:
+            OptimizerError: one line naming *who* gave it and what the study declares; in
+                a study with instances a proposal must name one (``optimizer="race"`` does).
+
+        """
+        if self.instances is not None:
+            missing = ("instance" if self.instances.names and instance is None else
+                       "seed" if self.instances.seeds and seed is None else None)
+            if missing is not None:
+                raise OptimizerError(
+                    f"{who} named no {missing}, but study "
+                    f"{self.name!r} evaluates every trial on one (instances/seeds); use "
+                    "optimizer='race', which chooses them")
+            self.instances.check(instance, seed, who=who)
+        elif instance is not None:
+            raise OptimizerError(f"{who} gave instance {instance!r}, but study {self.name!r} "
+                                 "declares no instances (create_study(instances=[...]))")
 
     def tell(
         self,
@@ -362,11 +394,13 @@ class Study(Steering):
     def enqueue(
         self, config: Mapping[str, Any], *, budget: float | None = None,
         meta: Mapping[str, Any] | None = None, origin: str = "python",
-        author: str | None = None,
+        author: str | None = None, instance: str | None = None, seed: int | None = None,
     ) -> Trial:
         """Queue a configuration to be evaluated before the optimizer's next proposals.
 
         In a study with a fidelity the trial runs at *budget* (by default the full one).
+        In a study with instances or seeds it runs on *instance* with *seed*, which must be
+        declared ones (the race of ``optimizer="race"`` does not count enqueued trials).
 
         *config* may be partial: the active hyperparameters it leaves out are filled in now
         by the study's optimizer (its proposal for the next trial, with the given values
@@ -379,6 +413,7 @@ class Study(Steering):
         """
         self._check_who(origin, author)
         budget = self._budget(budget, "enqueue() got budget")
+        self._check_pair(instance, seed, "enqueue()")
         valid = self.space.complete(config, {})
         filled = [name for name in valid if name not in config]
         extra: dict[str, Any] = {"enqueued": True}
@@ -389,6 +424,7 @@ class Study(Steering):
             extra["given"] = [name for name in valid if name in config]
         trial = self.storage.add_trial(self.id, NewTrial(
             config=valid, state=TrialState.PENDING, budget=budget, created_at=time.time(),
+            instance=instance, seed=seed,
             meta={**extra, **dict(meta or {})},
         ))
         self._next_number = None  # the queue took a number: follow the storage's count
@@ -447,11 +483,14 @@ class Study(Steering):
     @property
     def trials(self) -> list[Trial]:
         """Every trial of the study, oldest first."""
-        return [bind_reporter(t, self._reporter) for t in self.storage.get_trials(self.id)]
+        return [typed_budget(bind_reporter(t, self._reporter), self.fidelity)
+                for t in self.storage.get_trials(self.id)]
 
     def get_trials(self, states: Sequence[TrialState | str] | None = None) -> list[Trial]:
         """Trials in the given states (all by default), oldest first."""
         trials = self._cache.load()
+        if self._means is not None and not self._means.current(trials):
+            self._means = None  # trials completed since: rank_key rebuilds the means
         if states is None:
             return trials
         wanted = {TrialState(s) for s in states}
@@ -469,6 +508,11 @@ class Study(Steering):
         counts (a low-budget value is a cheap estimate, not a result). Then feasible
         trials come first; among infeasible ones the least violating wins.
 
+        In a study with instances or seeds the configuration is judged, not the trial:
+        among the configurations that completed on the most instance-seed pairs, the best
+        mean over its pairs (mean constraint values for feasibility) wins, and its first
+        complete trial is returned; :attr:`best_value` is that mean.
+
         Raises:
             ValueError: for a multi-objective study (use :attr:`best_trials`).
             NoCompleteTrialError: when no trial has completed (saying how many failed and
@@ -483,6 +527,8 @@ class Study(Steering):
         complete = [t for t in trials if t.state == TrialState.COMPLETE]
         if not complete:
             raise NoCompleteTrialError(f"study {self.name!r}: {no_complete_text(trials)}")
+        if self.instances is not None:
+            self._means = ConfigurationMeans(trials)
         return min(complete, key=self.rank_key)
 
     def rank_key(self, trial: Trial) -> tuple[float, float, float]:
@@ -490,13 +536,35 @@ class Study(Steering):
 
         In a study with a fidelity its budget first (higher is better), then its
         constraint violation, then its first objective's value oriented for minimization.
+        In a study with instances, its configuration's (:meth:`configuration_mean`): minus
+        its instance-seed pairs, the violation of its mean constraints, its mean value.
         """
         objective = self.objectives[0]
+        if self.instances is not None:
+            self._value(trial, objective.name)
+            mean = self.configuration_mean(trial)
+            return (-float(mean.pairs), constraint_violation(mean.constraints, self.constraints),
+                    objective.sign * mean.values[objective.name])
         budget = 0.0
         if self.fidelity is not None:
             budget = -(self.fidelity.max if trial.budget is None else trial.budget)
         return (budget, self.violation(trial),
                 objective.sign * self._value(trial, objective.name))
+
+    def configuration_mean(self, trial: Trial) -> ConfigurationMean:
+        """The mean record of *trial*'s configuration over the pairs it completed on.
+
+        Its complete trials (in a study with instances, one per instance-seed pair) are
+        grouped by configuration; a configuration without a complete trial counts *trial*
+        alone.
+        """
+        if self._means is None or trial.id not in self._means.covered:
+            self._means = ConfigurationMeans(self.get_trials())
+        mean = self._means.of(trial)
+        if mean is None:
+            return ConfigurationMean(pairs=1, values=dict(trial.values or {}),
+                                     constraints=trial.constraints, first=trial.number)
+        return mean
 
     def _value(self, trial: Trial, name: str) -> float:
         """*trial*'s value of objective *name*; a complete trial without it is damage."""
@@ -511,8 +579,14 @@ class Study(Steering):
 
     @property
     def best_value(self) -> float:
-        """The objective value of :attr:`best_trial` (single-objective studies)."""
-        value = self.best_trial.value
+        """The objective value of :attr:`best_trial` (single-objective studies).
+
+        In a study with instances, its configuration's mean over its instance-seed pairs.
+        """
+        best = self.best_trial
+        if self.instances is not None:
+            return self.configuration_mean(best).values[self.objectives[0].name]
+        value = best.value
         assert value is not None  # a complete trial has its values
         return value
 
@@ -538,7 +612,11 @@ class Study(Steering):
         """The Pareto front: complete, feasible trials that no other trial dominates.
 
         In a study with a fidelity, among the trials at the highest budget any completed.
+        In a study with instances, one trial (the first) per configuration, among the
+        configurations with the most instance-seed pairs, judged by their means.
         """
+        if self.instances is not None:
+            return self._best_configurations()
         complete = [t for t in self.get_trials([TrialState.COMPLETE]) if self.violation(t) == 0]
         if not complete:
             return []
@@ -549,6 +627,26 @@ class Study(Steering):
                            for t in complete])
         keep = nondominated_mask(points)
         return [t for t, kept in zip(complete, keep, strict=True) if kept]
+
+    def _best_configurations(self) -> list[Trial]:
+        """:attr:`best_trials` of a study with instances (see there)."""
+        trials = self.get_trials()
+        self._means = ConfigurationMeans(trials)
+        firsts: dict[int, Trial] = {t.number: t for t in trials}
+        means = {}
+        for trial in trials:
+            mean = self._means.of(trial)
+            if mean is not None and mean.first not in means and constraint_violation(
+                    mean.constraints, self.constraints) == 0:
+                means[mean.first] = mean
+        if not means:
+            return []
+        most = max(m.pairs for m in means.values())
+        chosen = sorted(n for n, m in means.items() if m.pairs == most)
+        points = np.array([[o.sign * means[n].values[o.name] for o in self.objectives]
+                           for n in chosen])
+        keep = nondominated_mask(points)
+        return [firsts[n] for n, kept in zip(chosen, keep, strict=True) if kept]
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per trial: ``number, state, objective.*, constraint.*, config.*, ...``."""
@@ -627,12 +725,13 @@ class Study(Steering):
         """
         from hyperpilot.study._optimize import run_loop
 
-        run_loop(self, objective, n_trials=n_trials, total_trials=total_trials,
-                 timeout=timeout, max_budget=max_budget, trial_timeout=trial_timeout,
-                 max_consecutive_failures=max_consecutive_failures,
-                 show_progress=show_progress, callbacks=callbacks, n_workers=n_workers,
-                 executor=executor, isolation=isolation, memory_limit=memory_limit,
-                 heartbeat_interval=heartbeat_interval)
+        settings = RunSettings(
+            n_trials=n_trials, total_trials=total_trials, timeout=timeout,
+            max_budget=max_budget, trial_timeout=trial_timeout,
+            max_consecutive_failures=max_consecutive_failures, show_progress=show_progress,
+            callbacks=callbacks, isolation=isolation, memory_limit=memory_limit,
+            heartbeat_interval=heartbeat_interval)
+        run_loop(self, objective, settings, n_workers=n_workers, executor=executor)
         return self
 
 
@@ -651,6 +750,8 @@ def create_study(
     seed: int | None = None,
     load_if_exists: bool = False,
     fidelity: Fidelity | None = None,
+    instances: Sequence[str] | Mapping[str, Sequence[float]] | None = None,
+    seeds: int | Sequence[int] | None = None,
 ) -> Study:
     """Create a study (or reopen it with ``load_if_exists=True``).
 
@@ -660,8 +761,10 @@ def create_study(
         constraints: names mapped to upper bounds; a trial is feasible when every measured
             constraint value is at or below its bound.
         optimizer: a registry name (``"bo"``, ``"random"``, ``"sobol"``...), a mapping with
-            ``name`` and arguments, or an optimizer object; by default ``"bo"`` for a new
-            study and the stored one for a reopened study.
+            ``name`` and arguments, a dotted ``module.Class`` path of a plugin, or an
+            optimizer object; by default ``"auto"`` for a new study (which picks PriorBand,
+            ASHA, model-based Hyperband or BO from the study and logs why) and the stored
+            one for a reopened study.
         storage: ``"memory"``, a URL such as ``sqlite:///runs.db`` or ``postgresql://...``,
             or a storage object. By default a named study goes to ``$HYPERPILOT_STORAGE``,
             else ``sqlite:///hyperpilot.db``, and an unnamed one stays in memory, so that
@@ -670,10 +773,19 @@ def create_study(
         seed: makes the run reproducible; drawn at random (and stored) when omitted. A
             reopened study keeps its stored seed.
         load_if_exists: reopen an existing study of that name instead of failing, after
-            checking that space, objectives, constraints and fidelity match.
+            checking that space, objectives, constraints, fidelity and instances match.
         fidelity: makes the study multi-fidelity: every trial has a budget in its range,
             which the objective receives (``def objective(config, budget)`` or
             ``trial.budget``); see ``docs/multi-fidelity.md``.
+        instances: makes the study an algorithm-configuration study: each trial runs one
+            configuration on one of these instances (distinct names, or a mapping of names
+            to feature vectors), which the objective receives (``def objective(config,
+            instance)`` or ``trial.instance``); use ``optimizer="race"``. The best
+            configuration is judged by its mean over instances (see
+            ``docs/multi-fidelity.md``, "Instances and seeds: racing").
+        seeds: the seeds each configuration may be run with: ``N`` (``0..N-1``) or a list
+            of distinct integers; the objective receives one as ``seed``. With instances,
+            a trial is one instance-seed pair.
 
     Raises:
         SpaceError, ObjectiveSpecError, OptimizerError: for invalid arguments.
@@ -684,6 +796,7 @@ def create_study(
     the_space = _as_space(space)
     objs = parse_objectives(objectives)
     cons = parse_constraints(constraints)
+    declared = Instances.declare(instances, seeds)
     opt = make_optimizer(DEFAULT_OPTIMIZER if optimizer is None else optimizer)
     in_memory_by_default = storage is None and name is None
     if in_memory_by_default:
@@ -695,7 +808,8 @@ def create_study(
     if fidelity is not None and not isinstance(fidelity, Fidelity):
         raise BudgetError(f"fidelity must be a Fidelity(name, min, max), got {fidelity!r}")
     spec = StudySpec(space=the_space, objectives=objs, constraints=cons,
-                     optimizer=opt.to_config(), seed=seed, fidelity=fidelity)
+                     optimizer=opt.to_config(), seed=seed, fidelity=fidelity,
+                     instances=declared)
     if load_if_exists:
         try:
             record = store.get_study(name)
@@ -728,7 +842,8 @@ def create_study(
         # Another worker created it between our look-up and our insert.
         return create_study(space=the_space, objectives=objectives, constraints=constraints,
                             optimizer=optimizer, storage=store, name=name, seed=given_seed,
-                            load_if_exists=True, fidelity=fidelity)
+                            load_if_exists=True, fidelity=fidelity, instances=instances,
+                            seeds=seeds)
     study = Study(storage=store, record=record, optimizer=opt)
     hint = (f" (give name=... to keep it in {default_storage_url()})"
             if in_memory_by_default else "")

@@ -19,6 +19,7 @@ def run_worker(
     n_trials: int | None = None,
     total_trials: int | None = None,
     timeout: float | None = None,
+    max_budget: float | None = None,
     trial_timeout: float | None = None,
     isolation: str | None = None,
     memory_limit: int | float | str | None = None,
@@ -44,6 +45,8 @@ def run_worker(
         n_trials: run at most this many trials in this worker.
         total_trials: stop once the study holds this many trials (all workers together).
         timeout: seconds after which this worker starts no new trial.
+        max_budget: this worker starts no trial that would make it spend more (as for
+            :meth:`Study.optimize`: budgets with a fidelity, else one per trial).
         trial_timeout: as for :meth:`Study.optimize`.
         isolation: as for :meth:`Study.optimize`.
         memory_limit: as for :meth:`Study.optimize`.
@@ -58,7 +61,8 @@ def run_worker(
                    independent=True)
     return worker.optimize(
         objective, n_trials, total_trials=total_trials, timeout=timeout,
-        trial_timeout=trial_timeout, max_consecutive_failures=max_consecutive_failures,
+        max_budget=max_budget, trial_timeout=trial_timeout,
+        max_consecutive_failures=max_consecutive_failures,
         show_progress=show_progress, callbacks=callbacks, isolation=isolation,
         memory_limit=memory_limit, heartbeat_interval=heartbeat_interval,
     )
