@@ -504,10 +504,11 @@ def plot_partial_dependence(result: pd.DataFrame | Study, names: str | Sequence[
     add_warnings(figure, table)
     notes = table.attrs.get("notes") or []
     if notes:
-        figure.add_annotation(text="ⓘ " + "<br>ⓘ ".join(notes), xref="paper", yref="paper",
-                              x=0.0, y=-0.15, yanchor="top", xanchor="left", showarrow=False,
+        # Below the axis title; a plain bullet, which every browser's fonts have.
+        figure.add_annotation(text="• " + "<br>• ".join(notes), xref="paper", yref="paper",
+                              x=0.0, y=-0.25, yanchor="top", xanchor="left", showarrow=False,
                               align="left", font={"size": 11, "color": "#475569"})
-        figure.update_layout(margin={"b": 90 + 16 * len(notes)})
+        figure.update_layout(margin={"b": 110 + 16 * len(notes)})
     return figure
 
 
