@@ -1,6 +1,8 @@
 """Serve the dashboard over a demo study and save screenshots of its main pages.
 
-Writes ``docs/figures/dashboard-{studies,overview,trials,trial,events}.png``. The study is
+Writes ``docs/figures/dashboard-{studies,overview,trials,trial,events,analysis,
+interactions,compare}.png`` (interactions: the interaction graph and the partial dependence
+of its strongest pair; compare: the demo beside its Sobol twin). The study is
 the report screenshot's demo (``scripts/report_screenshot.py``: 8 hyperparameters, a few
 diverged trials) in a temporary SQLite file, run by BO and steered half-way (a prior, an
 exclusion, a queued configuration, a pause), so the pages show priors, why BO chose each
@@ -36,6 +38,9 @@ PAGES = [  # (file name, path, a selector that shows the page is drawn)
     ("trial", "/study/demo/trials/{best}", "#config table"),
     ("events", "/study/demo/events", "#events tr[data-kind]"),
     ("analysis", "/study/demo/analysis#fanova", "#view-fanova .figure svg.main-svg"),
+    ("interactions", "/study/demo/analysis#interactions",
+     "#view-interactions .pdp[data-pair] .figure svg.main-svg"),
+    ("compare", "/compare?studies=demo,demo-sobol#fanova", "#importance-figure svg.main-svg"),
 ]
 
 
@@ -92,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                         lambda m: errors.append(m.text) if m.type == "error" else None)
                 args.out.mkdir(parents=True, exist_ok=True)
                 for name, path, ready in PAGES:
+                    page.goto("about:blank")  # the analysis page twice: load it anew
                     page.goto(base + path.format(best=best))
                     page.wait_for_selector(ready, timeout=30_000)
                     page.wait_for_timeout(400)

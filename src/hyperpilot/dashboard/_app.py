@@ -1,7 +1,8 @@
 """The dashboard's ASGI app: a JSON API over one storage, and the static pages that use it.
 
-Reads (``GET``) are open. Writes (``POST``, the steering actions) go through the same
-:class:`~hyperpilot.study.Study` methods as Python with origin ``dashboard``; they must
+Reads (``GET``) are open. Writes (``POST``: the steering actions, and a warm-started study
+on a refined space) go through the same Python API (the steering ones through
+:class:`~hyperpilot.study.Study` methods with origin ``dashboard``); they must
 send ``Content-Type: application/json`` (so a foreign web page cannot post a form to a
 dashboard on this machine without a CORS preflight, which this app never grants), and,
 when the app has a token, the header ``X-Hyperpilot-Token``. A refused input is a 400 with
@@ -14,13 +15,16 @@ import contextlib
 import hmac
 import importlib.util
 import json
+import re
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -28,10 +32,10 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from hyperpilot.dashboard import _data
+from hyperpilot.dashboard import _compare, _data
 from hyperpilot.dashboard._actions import BadRequest, acquisitions
 from hyperpilot.dashboard._actions import steer as steer_study
-from hyperpilot.dashboard._analysis import VIEWS, AnalysisJobs
+from hyperpilot.dashboard._analysis import AnalysisJobs, warm_start
 from hyperpilot.exceptions import HyperpilotError, StudyNotFoundError
 from hyperpilot.storage._base import Storage
 from hyperpilot.storage._url import get_storage
@@ -41,7 +45,8 @@ STATIC = Path(__file__).parent / "static"
 TOKEN_HEADER = "X-Hyperpilot-Token"
 
 PAGES = {"studies": "studies.html", "overview": "overview.html", "trials": "trials.html",
-         "trial": "trial.html", "events": "events.html", "analysis": "analysis.html"}
+         "trial": "trial.html", "events": "events.html", "analysis": "analysis.html",
+         "compare": "compare.html"}
 
 
 def _one_line(exc: BaseException) -> str:
@@ -90,6 +95,53 @@ class _OnlyHosts:
         await self.app(scope, receive, send)
 
 
+_KEPT_ESCAPES = re.compile("(%2[fF]|%25)")
+
+
+class _EncodedSlashes:
+    """ASGI wrapper: route on a path that keeps ``%2F`` and ``%25`` escaped.
+
+    The pages put a study's name in one path segment (``encodeURIComponent``), but the
+    server decodes the path before routing, so a name holding ``/`` would become two
+    segments. The wrapper decodes the raw path itself, except these two escapes; the
+    ``study`` converter of the routes (``{name:study}``) then decodes the name exactly.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("raw_path")
+            if raw is not None:
+                parts = _KEPT_ESCAPES.split(raw.decode("utf-8", "replace"))
+                path = "".join(p.upper() if k % 2 else unquote(p, errors="replace")
+                               for k, p in enumerate(parts))
+            else:
+                path = scope["path"].replace("%", "%25")
+            scope = {**scope, "path": path}
+        await self.app(scope, receive, send)
+
+
+class _StudyName(Convertor[str]):
+    """A study's name in a path: one segment, decoded (see :class:`_EncodedSlashes`)."""
+
+    regex = "[^/]+"
+
+    def convert(self, value: str) -> str:
+        return unquote(value)
+
+    def to_string(self, value: str) -> str:
+        return value.replace("%", "%25").replace("/", "%2F")
+
+
+register_url_convertor("study", _StudyName())
+
+
+WARM_UP_TRIALS = 1_000_000
+"""The most trials (over all studies) that the app reads in the background when it starts."""
+
+
 class _Studies:
     """The storage and one read-mostly :class:`Study` per name, opened on first use."""
 
@@ -118,6 +170,32 @@ class _Studies:
         self.get(name)
         return self._finished[name]
 
+    def warm_up(self, stop: threading.Event) -> None:
+        """Open the studies and read their finished trials, until done or *stop* is set.
+
+        Run in a background thread when the app starts, so that the first overview finds
+        them read (at 100,000 trials the read takes about half a second); a request that
+        comes meanwhile waits only for the study being read. The newest studies come
+        first, up to :data:`WARM_UP_TRIALS` trials in all; the others, and a study that
+        cannot be read, are left to their first overview.
+        """
+        try:
+            summaries = self.storage.list_studies()
+        except HyperpilotError:
+            return
+        budget = WARM_UP_TRIALS
+        for summary in sorted(summaries, key=lambda s: s.record.id, reverse=True):
+            if stop.is_set():
+                return
+            if summary.n_trials > budget:
+                continue
+            budget -= summary.n_trials
+            try:
+                self.get(summary.record.name, summary.record.id)
+                self.finished(summary.record.name).load()
+            except HyperpilotError:
+                continue
+
 
 def create_app(storage_url: str | Storage, *, token: str | None = None,
                allowed_hosts: Collection[str] | None = None,
@@ -128,7 +206,9 @@ def create_app(storage_url: str | Storage, *, token: str | None = None,
     stay open. Without, writes are open too (for a dashboard bound to the loopback). With
     *allowed_hosts*, requests naming another host in their ``Host`` header are refused
     (``hyperpilot dashboard`` passes the loopback names when it binds the loopback).
-    Analysis views are computed by at most *analysis_workers* background threads.
+    Analysis views are computed by at most *analysis_workers* background threads. When
+    the app starts, one more thread reads every study's finished trials (what the
+    overview draws), so the first overview need not; requests are answered meanwhile.
     """
     storage = get_storage(storage_url) if isinstance(storage_url, str) else storage_url
     studies = _Studies(storage)
@@ -172,7 +252,8 @@ def create_app(storage_url: str | Storage, *, token: str | None = None,
             raise LookupError(f"study {study.name!r} has no trial {number}")
         return found
 
-    async def steer(request: Request) -> Response:
+    async def write_body(request: Request) -> dict[str, Any] | Response:
+        """A write's JSON object, or the refusal: no token (401), not JSON (415, 400)."""
         if token is not None and not hmac.compare_digest(
                 request.headers.get(TOKEN_HEADER, "").encode(), token.encode()):
             return JSONResponse({"error": f"this dashboard needs its token for writes: send "
@@ -187,8 +268,21 @@ def create_app(storage_url: str | Storage, *, token: str | None = None,
         if not isinstance(body, dict):
             return JSONResponse({"error": "the request body must be a JSON object"},
                                 status_code=400)
+        return body
+
+    async def steer(request: Request) -> Response:
+        body = await write_body(request)
+        if isinstance(body, Response):
+            return body
         name = request.path_params["name"]
         return await answer(lambda: steer_study(studies.get(name), body))
+
+    async def start_warm(request: Request) -> Response:
+        body = await write_body(request)
+        if isinstance(body, Response):
+            return body
+        name = request.path_params["name"]
+        return await answer(lambda: warm_start(studies.get(name), body, jobs))
 
     def page(file: str) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -199,29 +293,48 @@ def create_app(storage_url: str | Storage, *, token: str | None = None,
         return FileResponse(plotly_js(), media_type="text/javascript",
                             headers={"Cache-Control": "max-age=86400"})
 
+    times = _compare.FinishTimes()
+
+    def compared(request: Request) -> list[Study]:
+        query = request.query_params
+        return [studies.get(n) for n in _compare.study_names(query.get("studies"),
+                                                            query.getlist("study"))]
+
+    async def compare(request: Request) -> Response:
+        return await answer(lambda: _compare.comparison(
+            [(s, studies.finished(s.name)) for s in compared(request)], times,
+            request.query_params.get("objective") or None))
+
+    async def compare_importance(request: Request) -> Response:
+        return await answer(lambda: _compare.importances(
+            compared(request), jobs, request.query_params.get("view") or "fanova",
+            request.query_params.get("objective") or None))
+
     routes = [
         Route("/", page(PAGES["studies"])),
-        Route("/study/{name}", page(PAGES["overview"])),
-        Route("/study/{name}/trials", page(PAGES["trials"])),
-        Route("/study/{name}/trials/{number:int}", page(PAGES["trial"])),
-        Route("/study/{name}/events", page(PAGES["events"])),
-        Route("/study/{name}/analysis", page(PAGES["analysis"])),
+        Route("/compare", page(PAGES["compare"])),
+        Route("/study/{name:study}", page(PAGES["overview"])),
+        Route("/study/{name:study}/trials", page(PAGES["trials"])),
+        Route("/study/{name:study}/trials/{number:int}", page(PAGES["trial"])),
+        Route("/study/{name:study}/events", page(PAGES["events"])),
+        Route("/study/{name:study}/analysis", page(PAGES["analysis"])),
         Route("/api/studies", list_studies),
-        Route("/api/studies/{name}",
+        Route("/api/compare", compare),
+        Route("/api/compare/importance", compare_importance),
+        Route("/api/studies/{name:study}",
               study_view(lambda s, r: {**_data.overview(s, studies.finished(s.name)),
                                        "acquisitions": acquisitions()})),
-        Route("/api/studies/{name}/poll", study_view(lambda s, r: _data.poll(s))),
-        Route("/api/studies/{name}/trials",
+        Route("/api/studies/{name:study}/poll", study_view(lambda s, r: _data.poll(s))),
+        Route("/api/studies/{name:study}/trials",
               study_view(lambda s, r: _data.trials_page(s, r.query_params))),
-        Route("/api/studies/{name}/trials/{number:int}", study_view(trial)),
-        Route("/api/studies/{name}/events",
+        Route("/api/studies/{name:study}/trials/{number:int}", study_view(trial)),
+        Route("/api/studies/{name:study}/events",
               study_view(lambda s, r: [_data.event_json(e) for e in s.events()])),
-        Route("/api/studies/{name}/steer", steer, methods=["POST"]),
-        Route("/api/studies/{name}/analysis", study_view(
-            lambda s, r: [{"view": k, "title": v.title, "importance": v.importance}
-                          for k, v in VIEWS.items()])),
-        Route("/api/studies/{name}/analysis/{view}",
-              study_view(lambda s, r: jobs.get(s, r.path_params["view"]))),
+        Route("/api/studies/{name:study}/steer", steer, methods=["POST"]),
+        Route("/api/studies/{name:study}/analysis", study_view(lambda s, r: jobs.views(s))),
+        Route("/api/studies/{name:study}/analysis/{view}",
+              study_view(lambda s, r: jobs.get(s, r.path_params["view"], r.query_params))),
+        Route("/api/studies/{name:study}/warm-start", start_warm, methods=["POST"]),
         Route("/static/plotly.min.js", plotly),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
@@ -229,13 +342,20 @@ def create_app(storage_url: str | Storage, *, token: str | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = threading.Event()
+        warming = threading.Thread(target=studies.warm_up, args=(stop,), daemon=True,
+                                   name="hyperpilot-dashboard-warm-up")
+        warming.start()
+        app.state.warming = warming
         yield
+        stop.set()
+        warming.join()
         jobs.close()
         if owned:
             storage.close()
 
-    middleware = [] if allowed_hosts is None else [
-        Middleware(_OnlyHosts, hosts=list(allowed_hosts))]
+    middleware = [Middleware(_EncodedSlashes)] if allowed_hosts is None else [
+        Middleware(_OnlyHosts, hosts=list(allowed_hosts)), Middleware(_EncodedSlashes)]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.storage = storage
     app.state.token = token

@@ -11,13 +11,17 @@ the overview's figure reads finished trials once and then only what is new
 from __future__ import annotations
 
 import math
+import socket
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from hyperpilot.execution._heartbeat import DEFAULT_INTERVAL, GRACE_FACTOR
 from hyperpilot.storage._base import Event, Storage, StudySummary, TrialResult
+from hyperpilot.study._abandoned import abandoned_reason
 from hyperpilot.study._explain import why_lines
 from hyperpilot.study._failures import failure_groups
 from hyperpilot.study._study import Study
@@ -28,6 +32,12 @@ MAX_PROGRESS_POINTS = 2_000
 
 MAX_PAGE_SIZE = 500
 """The most trials one page of the trials table may ask for."""
+
+RECENT_TRIALS = 20
+"""The newest trials the studies list reads to see which workers finished one lately."""
+
+MAX_RUNNING = 1_000
+"""The most running trials (the newest) the studies list reads for its workers."""
 
 
 class FinishedCache:
@@ -51,14 +61,16 @@ class FinishedCache:
         """Read what is new (numbers, states, values and errors only); returns itself."""
         with self._lock:
             trials = self._storage.get_trial_results(self._study_id, min_id=self._watermark)
-            for trial in trials:
-                if trial.state == TrialState.COMPLETE:
-                    self.values[trial.number] = dict(trial.values or {})
-                elif trial.state == TrialState.FAILED:
+            unfinished = None
+            for trial in trials:  # TrialState members compare fastest by identity
+                if trial.state is TrialState.COMPLETE:
+                    self.values[trial.number] = trial.values or {}
+                elif trial.state is TrialState.FAILED:
                     self.failed[trial.number] = trial
-            unfinished = [t.id for t in trials if not t.state.is_finished]
-            if unfinished:
-                self._watermark = min(unfinished)
+                elif not trial.state.is_finished:
+                    unfinished = trial.id if unfinished is None else min(unfinished, trial.id)
+            if unfinished is not None:
+                self._watermark = unfinished
             elif trials:
                 self._watermark = trials[-1].id + 1
         return self
@@ -108,14 +120,52 @@ def best_trial(study: Study) -> Trial | None:
     return page.trials[0] if page.trials and page.trials[0].values else None
 
 
+def _grace(trial: Trial) -> float:
+    """How long a worker may stay silent: as the reaper waits (``study/_abandoned.py``)."""
+    return GRACE_FACTOR * float(trial.meta.get("heartbeat_interval", DEFAULT_INTERVAL))
+
+
+def alive_workers(running: Sequence[Trial], recent: Sequence[Trial], now: float) -> list[str]:
+    """The workers (``host:pid``) seen alive lately, sorted.
+
+    A worker is alive when one of its *running* trials is not abandoned as the reaper
+    judges it (on this host, its process exists) and, on another host, it sent a heartbeat
+    (or, without heartbeats, started the trial) within the grace of its heartbeat
+    interval; or when it finished one of the *recent* trials within that grace (a worker
+    between two trials runs none).
+    """
+    host = socket.gethostname()
+    alive = set()
+    for trial in running:
+        if not trial.worker or abandoned_reason(trial, host, now, None) is not None:
+            continue
+        seen = trial.heartbeat_at or trial.started_at or trial.created_at
+        if trial.worker.rpartition(":")[0] == host or now - seen <= _grace(trial):
+            alive.add(trial.worker)
+    alive.update(t.worker for t in recent if t.worker and t.finished_at is not None
+                 and now - t.finished_at <= _grace(t))
+    return sorted(alive)
+
+
 def study_summary(study: Study, summary: StudySummary) -> dict[str, Any]:
-    """One row of the studies list: counts, best value, status, last activity."""
+    """One row of the studies list: counts, best value, status, workers, last activity.
+
+    It reads the newest :data:`RECENT_TRIALS` trials and the running ones (at most
+    :data:`MAX_RUNNING`, the newest) for the workers alive (:func:`alive_workers`).
+    """
     best = best_trial(study)
     objective = study.objectives[0]
-    last = study.storage.get_trials_page(study.id, limit=1, descending=True).trials
+    recent = study.storage.get_trials_page(study.id, limit=RECENT_TRIALS,
+                                           descending=True).trials
+    running = (study.storage.get_trials_page(study.id, limit=MAX_RUNNING, descending=True,
+                                             states=[TrialState.RUNNING]).trials
+               if summary.counts.get(TrialState.RUNNING) else [])
+    workers = alive_workers(running, recent, time.time())
     events = study.events()
+    last = recent[:1]
     times = [t for t in ([last[0].finished_at, last[0].started_at, last[0].created_at]
                          if last else []) if t]
+    times += [t.heartbeat_at for t in running if t.heartbeat_at]
     times += [events[-1].created_at] if events else []
     return {
         "name": study.name, "created_at": summary.record.created_at,
@@ -127,6 +177,7 @@ def study_summary(study: Study, summary: StudySummary) -> dict[str, Any]:
         "status": study.steering().status,
         "last_activity": max(times, default=summary.record.created_at),
         "optimizer": study.spec.optimizer.get("name", "?"),
+        "workers": len(workers), "worker_names": workers[:20],
     }
 
 

@@ -164,6 +164,7 @@ def _json_object(row: Any, column: str, where: str, optional: bool = True,
 
 
 _NUMBER = (int, float)
+_NUMBER_TYPES = frozenset(_NUMBER)  # exact types: a bool (a subclass of int) is not one
 
 
 def _row_to_trial(row: Any) -> Trial:
@@ -229,8 +230,8 @@ def _row_to_result(row: tuple[Any, ...], values: Any = ...) -> TrialResult:
     id_, number, state, _, error = row
     if (type(id_) is int and type(number) is int and state in _STATES
             and (error is None or type(error) is str)):
-        if values is ... or (values is not None and not all(
-                type(v) is float or type(v) is int for v in values.values())):
+        if values is ... or (values is not None and not _NUMBER_TYPES.issuperset(
+                map(type, values.values()))):
             values = _json_object(_ResultRow(*row), "vals", f"trial id {id_!r:.20}",
                                   numbers=True)
         return TrialResult(id_, number, _STATES[state], values, error)

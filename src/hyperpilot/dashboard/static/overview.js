@@ -4,6 +4,16 @@
 (() => {
   const { el, fmt, get, api, link, pairs, steer } = HP;
 
+  // The first overview is asked for at once, while plotly.js (4.8 MB; most of a second to
+  // run in a cold browser) downloads and runs: the two overlap instead of adding up. The
+  // text is drawn without waiting for plotly.js, the figure once plotly.js has run.
+  let first = get(api());
+  first.catch(() => {});  // reported by the render that awaits it
+  // plotly.js is the page's last script (async): the page's load event follows its run.
+  const plotly = new Promise((resolve, reject) => window.addEventListener("load", () =>
+    window.Plotly ? resolve(window.Plotly) : reject(new Error("plotly.js did not load"))));
+  plotly.catch(() => {});  // reported by the figure that waits for it
+
   function choicesOf(param) {
     return param.choices || param.sequence || (param.type === "constant" ? [param.value] : null);
   }
@@ -57,14 +67,14 @@
   function progressFigure(progress) {
     const box = el("div", { id: "progress", style: "height: 320px" });
     if (!progress.n) return el("p", { class: "muted" }, "No complete trial yet.");
-    requestAnimationFrame(() => Plotly.react(box, [
+    plotly.then(Plotly => box.isConnected && Plotly.react(box, [
       { x: progress.number, y: progress.value, mode: "markers", name: progress.objective,
         marker: { size: 5, color: "#98a2b3" } },
       { x: progress.number, y: progress.best, mode: "lines", name: "best so far",
         line: { shape: "hv", color: "#2f5fd0" } },
     ], { margin: { t: 10, r: 10, b: 40, l: 60 }, xaxis: { title: { text: "trial" } },
          yaxis: { title: { text: progress.objective } }, legend: { orientation: "h" } },
-    { displaylogo: false, responsive: true }));
+    { displaylogo: false, responsive: true }), error => HP.message(error.message, "error"));
     const note = progress.sampled ? el("p", { class: "muted" },
       `${progress.number.length} of ${progress.n} complete trials drawn (every improvement kept).`) : null;
     return el("div", {}, box, note);
@@ -212,7 +222,8 @@
   let built = false;
   // Live updates skip a render while the prior form has focus; a write forces one.
   async function render(force = false) {
-    const data = await get(api());
+    const data = await (first || get(api()));
+    first = null;
     const app = document.getElementById("app");
     document.title = `${data.name} · hyperpilot`;
     const progress = progressFigure(data.progress);

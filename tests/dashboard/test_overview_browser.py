@@ -1,0 +1,94 @@
+"""The overview page in a real browser: its data is asked for before plotly.js runs, and its
+text does not wait for plotly.js (nor need it).
+
+Debian's Chromium, headless, driven by playwright (``chromium`` fixture), against uvicorn
+serving the app on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hyperpilot.dashboard import create_app
+
+# Records, in order, each fetch the page makes and the moment plotly.js defines Plotly.
+TRACE = """
+window.__trace = [];
+const originalFetch = window.fetch;
+window.fetch = function (url, ...rest) {
+  window.__trace.push("fetch " + url);
+  return originalFetch.call(this, url, ...rest);
+};
+let plotly;
+Object.defineProperty(window, "Plotly", { configurable: true, get: () => plotly,
+  set: value => { window.__trace.push("plotly"); plotly = value; } });
+"""
+
+
+@pytest.fixture
+def server(db: str) -> Iterator[str]:
+    """The dashboard over *db*, served by uvicorn in a thread; its base address."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    served = uvicorn.Server(uvicorn.Config(create_app(db), log_level="warning"))
+    thread = threading.Thread(target=served.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if served.started:
+            break
+        thread.join(0.05)
+    assert served.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        served.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture
+def browser(chromium: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.mark.browser
+def test_the_overview_is_asked_for_before_plotly_runs(server: str, browser: Any) -> None:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.add_init_script(TRACE)
+    page.goto(server + "/study/toy")
+    page.wait_for_selector("#progress svg.main-svg")
+    trace = page.evaluate("window.__trace")
+    assert "plotly" in trace and "fetch /api/studies/toy" in trace
+    assert trace.index("fetch /api/studies/toy") < trace.index("plotly"), trace
+    assert trace.count("fetch /api/studies/toy") == 1, "the first render uses that answer"
+    assert not errors
+
+
+@pytest.mark.browser
+def test_the_overview_s_text_does_not_need_plotly(server: str, browser: Any) -> None:
+    page = browser.new_page()
+    page.route("**/static/plotly.min.js", lambda route, request: route.abort())
+    page.goto(server + "/study/toy")
+    page.wait_for_selector("#space tr[data-param]")
+    assert "complete" in page.inner_text("#counts")
+    assert "x too large" in page.inner_text("#failures")
+    page.wait_for_function(
+        "document.getElementById('message').textContent.includes('plotly.js did not load')")
+    assert page.locator("#progress svg").count() == 0
