@@ -266,3 +266,16 @@ def test_a_study_made_again_under_its_name_is_read_afresh(client: TestClient, db
     overview = client.get("/api/studies/other").json()
     assert [p["name"] for p in overview["space"]] == ["y"]
     assert overview["counts"]["complete"] == 1 and overview["progress"]["n"] == 1
+
+
+def test_the_overview_loads_the_shipped_basic_plotly_bundle_of_the_same_version() -> None:
+    import re
+
+    from hyperpilot.dashboard._app import STATIC, plotly_js
+
+    basic = (STATIC / "vendor" / "plotly-basic.min.js").read_text()[:300]
+    full = plotly_js().read_text()[:300]
+    version = re.compile(r"v(\d+\.\d+\.\d+)")
+    assert "plotly.js (basic - minified)" in basic
+    assert version.search(basic).group(1) == version.search(full).group(1)  # type: ignore[union-attr]
+    assert "/static/vendor/plotly-basic.min.js" in (STATIC / "overview.html").read_text()

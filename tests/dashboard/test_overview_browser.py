@@ -84,7 +84,7 @@ def test_the_overview_is_asked_for_before_plotly_runs(server: str, browser: Any)
 @pytest.mark.browser
 def test_the_overview_s_text_does_not_need_plotly(server: str, browser: Any) -> None:
     page = browser.new_page()
-    page.route("**/static/plotly.min.js", lambda route, request: route.abort())
+    page.route("**/static/vendor/plotly-basic.min.js", lambda route, request: route.abort())
     page.goto(server + "/study/toy")
     page.wait_for_selector("#space tr[data-param]")
     assert "complete" in page.inner_text("#counts")

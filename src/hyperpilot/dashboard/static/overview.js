@@ -4,9 +4,9 @@
 (() => {
   const { el, fmt, get, api, link, pairs, steer } = HP;
 
-  // The first overview is asked for at once, while plotly.js (4.8 MB; most of a second to
-  // run in a cold browser) downloads and runs: the two overlap instead of adding up. The
-  // text is drawn without waiting for plotly.js, the figure once plotly.js has run.
+  // The first overview is asked for at once, while plotly.js (its basic bundle, 1.2 MB: the
+  // one figure here is a scatter) downloads and runs: the two overlap instead of adding up.
+  // The text is drawn without waiting for plotly.js, the figure once plotly.js has run.
   let first = get(api());
   first.catch(() => {});  // reported by the render that awaits it
   // plotly.js is the page's last script (async): the page's load event follows its run.
