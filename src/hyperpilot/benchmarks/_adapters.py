@@ -17,7 +17,10 @@ is then scored with ``problem.test`` under :data:`TEST_SEEDS`, which no run ever
 
 Multi-fidelity problems. ``n_trials`` counts *full-budget evaluations*: a trial at budget
 ``b`` costs ``b / fidelity.high`` of one, and a run stops once it has spent ``n_trials``.
-Optimizers that propose no budget evaluate every trial at the full budget.
+Optimizers that propose no budget evaluate every trial at the full budget. A session that
+continues a training run to a higher budget (a pruner's next rung) states the cost of the
+continuation in :attr:`Ask.cost`; each trial's cost is kept in ``RunRecord.costs``.
+Hyperpilot's optimizers get the problem's fidelity with their study.
 
 A problem that raises fails the run (the record keeps the trials before it, the error and
 the traceback head). A non-finite value is told to the optimizer as a failed trial and
@@ -53,10 +56,16 @@ TRACEBACK_LINES = 30
 
 @dataclass(frozen=True)
 class Ask:
-    """What an optimizer proposes: a configuration and, for multi-fidelity, a budget."""
+    """What an optimizer proposes: a configuration and, for multi-fidelity, a budget.
+
+    ``cost`` is the share of one full-budget evaluation the trial is charged; ``None``
+    charges ``budget / fidelity.high`` (a run that continues an earlier one to a higher
+    budget is charged only the increment).
+    """
 
     config: Config
     budget: float | None = None
+    cost: float | None = None
 
 
 class Session(ABC):
@@ -83,7 +92,8 @@ class RunRecord:
 
     ``values`` and ``best`` map each objective name to one entry per trial in evaluation
     order (``best`` is the running best in the objective's direction). ``budgets`` holds
-    the budget of each trial for multi-fidelity problems, else ``None``.
+    the budget of each trial for multi-fidelity problems, else ``None``; ``costs`` the
+    share of one full-budget evaluation each trial was charged.
     """
 
     problem: str
@@ -98,6 +108,7 @@ class RunRecord:
     values: dict[str, list[float | None]] = field(default_factory=dict)
     best: dict[str, list[float | None]] = field(default_factory=dict)
     budgets: list[float] | None = None
+    costs: list[float] | None = None
     overhead: list[float] = field(default_factory=list)
     eval_seconds: list[float] = field(default_factory=list)
     setup_seconds: float = 0.0
@@ -125,7 +136,11 @@ def full_budget_fraction(problem: Problem, budget: float | None) -> float:
     return min(1.0, float(budget) / float(fidelity.high))
 
 
-def _trial_cap(problem: Problem, n_trials: int) -> int:
+def trial_cap(problem: Problem, n_trials: int) -> int:
+    """The most trials a run of *n_trials* full-budget evaluations may take.
+
+    That is every trial at the lowest budget.
+    """
     fidelity = problem.fidelity
     if fidelity is None:
         return n_trials
@@ -183,7 +198,8 @@ class OptimizerAdapter(ABC):
             n_trials=n_trials, objectives=[{"name": o.name, "direction": o.direction}
                                            for o in objectives],
             values={o.name: [] for o in objectives},
-            budgets=[] if problem.fidelity is not None else None, tuning_seed=seed,
+            budgets=[] if problem.fidelity is not None else None,
+            costs=[] if problem.fidelity is not None else None, tuning_seed=seed,
             problem_info=problem.describe(), reference_point=problem.reference_point,
             versions=versions(), started_at=time.time(), optimizer_config=self.describe(),
         )
@@ -211,7 +227,7 @@ class OptimizerAdapter(ABC):
         session = self._start(problem, n_trials=record.n_trials, seed=record.seed)
         record.setup_seconds = time.perf_counter() - start
         try:
-            spent, cap = 0.0, _trial_cap(problem, record.n_trials)
+            spent, cap = 0.0, trial_cap(problem, record.n_trials)
             while spent < record.n_trials - 1e-9 and len(record.overhead) < cap:
                 t0 = time.perf_counter()
                 proposal = session.ask()
@@ -232,7 +248,11 @@ class OptimizerAdapter(ABC):
                         float(fidelity.high if proposal.budget is None else proposal.budget))
                 record.overhead.append((t1 - t0) + (t3 - t2))
                 record.eval_seconds.append(t2 - t1)
-                spent += full_budget_fraction(problem, proposal.budget)
+                cost = full_budget_fraction(problem, proposal.budget) \
+                    if proposal.cost is None else float(proposal.cost)
+                if record.costs is not None:
+                    record.costs.append(cost)
+                spent += cost
                 configs.append(dict(proposal.config))
         finally:
             session.close()
@@ -340,11 +360,18 @@ class HyperpilotAdapter(OptimizerAdapter):
         return dict(self._config)
 
     def _start(self, problem: Problem, *, n_trials: int, seed: int) -> Session:
+        from hyperpilot.space._fidelity import Fidelity
         from hyperpilot.study._study import create_study
 
+        fidelity = None
+        if problem.fidelity is not None:
+            axis = problem.fidelity
+            number = int if axis.integer else float
+            fidelity = Fidelity(axis.name, number(axis.low), number(axis.high), log=axis.log)
         study = create_study(space=problem.space, objectives=list(problem.objectives),
                              optimizer=make_optimizer(self.optimizer), storage="memory",
-                             seed=seed, name=f"{problem.name}-{self.name}-{seed}")
+                             seed=seed, name=f"{problem.name}-{self.name}-{seed}",
+                             fidelity=fidelity)
         return _StudySession(study, problem)
 
 

@@ -6,6 +6,8 @@ with results and rebuilds problems in worker processes with :func:`get_problem`:
 * ``bbob-fFF-dDD-iII``: BBOB function ``FF`` (1-24) in ``DD`` dimensions, instance ``III``;
 * ``ml-MODEL-DATASET`` and ``mf-MODEL-DATASET``: ``MODEL`` in hgb, svm, mlp; ``DATASET``
   in breast_cancer, digits, wine, diabetes;
+* ``mf-hartmann3-QUALITY``, ``mf-hartmann6-QUALITY`` (``QUALITY`` in good, moderate, poor)
+  and ``mf-branin``: synthetic functions with a budget (``_mf_synthetic.py``);
 * ``mo-KIND-dNN``: ``KIND`` in zdt1, zdt2, zdt3, dtlz2; and ``mo-ml-hgb-size-DATASET``.
 """
 
@@ -16,6 +18,7 @@ import re
 from hyperpilot.benchmarks._bbob import BBOBProblem
 from hyperpilot.benchmarks._datasets import DATASETS
 from hyperpilot.benchmarks._mf import MF_TASKS
+from hyperpilot.benchmarks._mf_synthetic import QUALITIES, synthetic_problem
 from hyperpilot.benchmarks._ml import ML_TASKS
 from hyperpilot.benchmarks._mo import SYNTHETIC, HGBSizeTask, PymooProblem
 from hyperpilot.benchmarks._problem import Problem
@@ -44,6 +47,13 @@ SUITES: dict[str, tuple[str, ...]] = {
         "ml-mlp-breast_cancer",
     ),
     "mf": (
+        "mf-hartmann3-good",
+        "mf-hartmann3-moderate",
+        "mf-hartmann3-poor",
+        "mf-hartmann6-good",
+        "mf-hartmann6-moderate",
+        "mf-hartmann6-poor",
+        "mf-branin",
         "mf-hgb-breast_cancer",
         "mf-svm-digits",
         "mf-mlp-breast_cancer",
@@ -59,14 +69,16 @@ SUITES: dict[str, tuple[str, ...]] = {
 """The problem names of each suite."""
 
 _NAME_FORMS = (
-    "bbob-fFF-dDD-iII, ml-MODEL-DATASET, mf-MODEL-DATASET, mo-KIND-dNN or "
+    "bbob-fFF-dDD-iII, ml-MODEL-DATASET, mf-MODEL-DATASET, mf-hartmann3-QUALITY, "
+    "mf-hartmann6-QUALITY, mf-branin, mo-KIND-dNN or "
     f"mo-ml-hgb-size-DATASET (MODEL in {sorted(ML_TASKS)}, DATASET in {sorted(DATASETS)}, "
-    f"KIND in {sorted(SYNTHETIC)})"
+    f"QUALITY in {sorted(QUALITIES)}, KIND in {sorted(SYNTHETIC)})"
 )
 
 _BBOB = re.compile(r"bbob-f(\d+)-d(\d+)(?:-i(\d+))?")
 _TUNING = re.compile(r"(ml|mf)-([a-z]+)-(\w+)")
 _SIZE = re.compile(r"mo-ml-hgb-size-(\w+)")
+_MF_SYNTHETIC = re.compile(r"mf-(hartmann\d|branin)(?:-([a-z]+))?")
 _SYNTHETIC = re.compile(r"mo-([a-z0-9]+)-d(\d+)")
 
 
@@ -107,6 +119,8 @@ def _parse(name: str) -> Problem | None:
     if match := _BBOB.fullmatch(name):
         function, dimension, instance = match.groups()
         return BBOBProblem(int(function), int(dimension), int(instance or 1))
+    if match := _MF_SYNTHETIC.fullmatch(name):
+        return synthetic_problem(match.group(1), match.group(2))
     if match := _SIZE.fullmatch(name):
         return HGBSizeTask(match.group(1))
     if match := _TUNING.fullmatch(name):

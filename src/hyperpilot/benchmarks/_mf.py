@@ -7,6 +7,7 @@
   log scale); smaller fractions are nested in larger ones for a fixed seed.
 
 ``evaluate(config, budget=None)`` and :meth:`~TuningTask.test` use the full budget.
+Synthetic multi-fidelity functions (Hartmann, Branin) are in ``_mf_synthetic.py``.
 """
 
 from __future__ import annotations

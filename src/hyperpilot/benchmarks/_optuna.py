@@ -1,4 +1,6 @@
-"""Optuna's samplers as benchmark peers: TPE, GP, CMA-ES, random and NSGA-II.
+"""Optuna's samplers as benchmark peers, and TPE with the Hyperband pruner for budgets.
+
+The samplers are TPE, GP, CMA-ES, random and NSGA-II.
 
 Optuna is define-by-run: the session suggests hyperparameters parents first and only those
 whose conditions hold, so a conditional space reaches Optuna as it is. Float and Int keep
@@ -8,16 +10,26 @@ suggested. Optuna knows no forbidden combinations: a proposal that falls into on
 to Optuna as failed and asked again (the time counts as overhead).
 
 Every sampler takes its defaults, seeded with the run seed, on an in-memory study.
+
+TPE with the Hyperband pruner (``optuna-tpe-hyperband``) trains one run per Optuna trial
+the way a pruned training loop does: the session presents the trial's rung budgets one
+after the other (the full budget times ``eta^-k``, as hyperpilot's Hyperband uses them),
+reports each value with ``trial.report`` and stops the run when ``should_prune`` says so.
+A run that goes on to the next rung continues training, so it is charged only the budget
+increment since its previous rung (the first rung costs its budget): this favours the peer,
+since the harness evaluates the higher budget afresh. The pruner's resources are the rung
+indices scaled as the budgets (``1, eta, eta^2, ...``).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from hyperpilot.benchmarks._adapters import Ask, OptimizerAdapter, Session
-from hyperpilot.benchmarks._problem import Problem
+from hyperpilot.benchmarks._problem import Fidelity, Problem
 from hyperpilot.exceptions import MissingDependencyError, OptimizerError, require
 from hyperpilot.space._params import Categorical, Constant, Float, Int, Ordinal
 from hyperpilot.space._space import Config, Space
@@ -152,3 +164,98 @@ class _OptunaSession(Session):
             return
         numbers = [float(values[n]) for n in self._names]
         self._study.tell(self._trial, numbers[0] if len(numbers) == 1 else numbers)
+
+
+def rung_budgets(fidelity: Fidelity, eta: int) -> list[float]:
+    """The budgets of successive halving's rungs, lowest first.
+
+    They are ``high * eta^-k`` down to ``low`` (rounded on an integer fidelity).
+    """
+    levels = (math.floor(math.log(fidelity.high / fidelity.low) / math.log(eta) + 1e-9))
+    budgets = [fidelity.high * float(eta) ** (k - levels) for k in range(levels + 1)]
+    if fidelity.integer:
+        budgets = [float(round(b)) for b in budgets]
+    return [max(fidelity.low, b) for b in budgets]
+
+
+class OptunaHyperbandAdapter(OptimizerAdapter):
+    """TPE with Optuna's ``HyperbandPruner``, named ``optuna-tpe-hyperband``.
+
+    It runs multi-fidelity problems only.
+
+    Args:
+        eta: the pruner's reduction factor, and the ratio of successive rung budgets.
+
+    """
+
+    name = "optuna-tpe-hyperband"
+
+    def __init__(self, eta: int = 3) -> None:
+        self.eta = eta
+
+    def describe(self) -> dict[str, Any]:
+        """The sampler, the pruner and its reduction factor."""
+        return {"sampler": "TPESampler", "pruner": "HyperbandPruner", "eta": self.eta}
+
+    def unsupported(self, problem: Problem) -> str | None:
+        """Pruning needs a budget axis and one objective."""
+        if problem.fidelity is None:
+            return f"{self.name} needs a multi-fidelity problem; {problem.name} has no budget"
+        if len(problem.objectives) > 1:
+            return f"{self.name} optimizes a single objective; {problem.name} has " \
+                   f"{len(problem.objectives)}"
+        return None
+
+    def _start(self, problem: Problem, *, n_trials: int, seed: int) -> Session:
+        try:
+            import optuna
+        except ImportError as exc:
+            raise MissingDependencyError(
+                f"{self.name} needs Optuna ({exc}): {_HINT}") from None
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        fidelity = problem.fidelity
+        assert fidelity is not None  # unsupported() says so otherwise
+        budgets = rung_budgets(fidelity, self.eta)
+        pruner = optuna.pruners.HyperbandPruner(
+            min_resource=1, max_resource=self.eta ** (len(budgets) - 1),
+            reduction_factor=self.eta)
+        study = optuna.create_study(
+            direction=problem.objectives[0].direction,
+            sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner,
+            study_name=f"{problem.name}-{self.name}-{seed}",
+        )
+        return _PrunedSession(study, problem, budgets, self.eta)
+
+
+class _PrunedSession(_OptunaSession):
+    """One Optuna trial is one training run, continued rung by rung until pruned."""
+
+    def __init__(self, study: Any, problem: Problem, budgets: list[float], eta: int) -> None:
+        import optuna
+
+        super().__init__(study, problem)
+        self._pruned = optuna.trial.TrialState.PRUNED
+        self._budgets = budgets
+        self._eta = eta
+        self._high = budgets[-1]
+        self._config: Config = {}
+        self._rung = -1  # the rung of the run in progress; -1: none
+
+    def ask(self) -> Ask:
+        if self._rung < 0:
+            self._config = super().ask().config
+        self._rung += 1
+        budget = self._budgets[self._rung]
+        before = self._budgets[self._rung - 1] if self._rung > 0 else 0.0
+        return Ask(self._config, budget, cost=(budget - before) / self._high)
+
+    def tell(self, values: Mapping[str, float] | None) -> None:
+        if values is None or self._rung == len(self._budgets) - 1:
+            super().tell(values)
+            self._rung = -1
+            return
+        self._trial.report(float(values[self._names[0]]), step=self._eta ** self._rung)
+        if self._trial.should_prune():
+            self._study.tell(self._trial, state=self._pruned)
+            self._rung = -1

@@ -48,7 +48,7 @@ from hyperpilot.benchmarks._adapters import (
     error_text,
 )
 from hyperpilot.benchmarks._optuna import KINDS as OPTUNA_KINDS
-from hyperpilot.benchmarks._optuna import OptunaAdapter
+from hyperpilot.benchmarks._optuna import OptunaAdapter, OptunaHyperbandAdapter
 from hyperpilot.benchmarks._problem import Problem
 from hyperpilot.benchmarks._records import (
     RECORD_FORMAT,
@@ -73,6 +73,7 @@ CRASH_MESSAGE = ("the worker process died abruptly while running this run (a cra
 
 PEERS: dict[str, Callable[[], OptimizerAdapter]] = {
     **{f"optuna-{kind}": functools.partial(OptunaAdapter, kind) for kind in OPTUNA_KINDS},
+    OptunaHyperbandAdapter.name: OptunaHyperbandAdapter,
     **{f"smac-{kind}": functools.partial(SmacAdapter, kind) for kind in SMAC_KINDS},
 }
 """Peer optimizers by their command-line name."""

@@ -122,7 +122,9 @@ def _costs(record: Mapping[str, Any]) -> tuple[np.ndarray | None, np.ndarray | N
         return None, None
     b = np.asarray(budgets, dtype=float)
     high = float(fidelity["high"])
-    return np.minimum(b / high, 1.0), b >= high - 1e-9 * max(1.0, abs(high))
+    charged = record.get("costs")  # continued runs are charged less than their budget
+    costs = np.asarray(charged, dtype=float) if charged else np.minimum(b / high, 1.0)
+    return costs, b >= high - 1e-9 * max(1.0, abs(high))
 
 
 def _problem(name: str, runs: Sequence[Mapping[str, Any]], reference: Mapping[str, Any] | None,
