@@ -25,7 +25,7 @@ needs_smac = pytest.mark.skipif(importlib.util.find_spec("smac") is None,
 
 
 def test_the_runner_knows_the_multi_fidelity_peers() -> None:
-    assert {"optuna-tpe-hyperband", "smac-mf"} <= set(PEERS)
+    assert {"optuna-tpe-hyperband", "optuna-tpe-hyperband-full", "smac-mf"} <= set(PEERS)
 
 
 @pytest.mark.parametrize(("fidelity", "expected"), [
@@ -82,6 +82,20 @@ def test_a_continued_run_keeps_its_configuration() -> None:
     second = session.ask()  # nothing to compare with yet: Hyperband's rung keeps it
     assert second.config == first.config
     assert second.budget == 3.0 and second.cost == pytest.approx(2 / 27)
+
+
+@needs_optuna
+def test_the_full_charge_variant_pays_each_rung_its_whole_budget() -> None:
+    problem = get_problem("mf-branin")
+    adapter = make_adapter("optuna-tpe-hyperband-full")
+    assert adapter.name == "optuna-tpe-hyperband-full"
+    assert adapter.describe()["charge"] == "full"
+    session = adapter._start(problem, n_trials=2, seed=3)
+    first = session.ask()
+    session.tell(problem.evaluate(first.config, budget=first.budget))
+    second = session.ask()
+    assert second.config == first.config
+    assert second.budget == 3.0 and second.cost == pytest.approx(3 / 27)
 
 
 @needs_optuna

@@ -36,7 +36,7 @@ def _history(space: hp.Space = FLAT, *, fidelity: hp.Fidelity | None = None,
                                 "worker"),
     (FLAT, FIDELITY, 4, "bo-asha", "the study has a fidelity (epochs 1..27), no priors, and 4 "
                                 "trials run at once"),
-    (WITH_PRIOR, FIDELITY, 4, "priorband", "the study has a fidelity (epochs 1..27) and "
+    (WITH_PRIOR, FIDELITY, 4, "priorband-bo", "the study has a fidelity (epochs 1..27) and "
                                            "priors in the space on x"),
 ])
 def test_the_rule_picks_each_documented_method(space: hp.Space, fidelity: hp.Fidelity | None,
@@ -49,7 +49,8 @@ def test_runtime_priors_count_as_priors_when_the_choice_is_made() -> None:
     study = hp.create_study(space=FLAT, fidelity=FIDELITY, seed=1)
     study.set_prior("y", 0.7, confidence="high")
     assert choose(study.history()) == (
-        "priorband", "the study has a fidelity (epochs 1..27) and priors given at run time on y")
+        "priorband-bo",
+        "the study has a fidelity (epochs 1..27) and priors given at run time on y")
 
 
 def _objective(config: dict[str, Any], budget: float) -> float:
@@ -57,7 +58,7 @@ def _objective(config: dict[str, Any], budget: float) -> float:
 
 
 @pytest.mark.parametrize(("space", "executor", "method"), [
-    (FLAT, None, "bohb"), (FLAT, 2, "bo-asha"), (WITH_PRIOR, None, "priorband")])
+    (FLAT, None, "bohb"), (FLAT, 2, "bo-asha"), (WITH_PRIOR, None, "priorband-bo")])
 def test_a_study_runs_the_chosen_method_and_logs_why(
         space: hp.Space, executor: int | None, method: str,
         caplog: pytest.LogCaptureFixture) -> None:
@@ -71,7 +72,7 @@ def test_a_study_runs_the_chosen_method_and_logs_why(
     tags = [t.meta["auto"]["chose"] for t in study.trials]
     assert tags == [method] * 8
     # The chosen method's own tags: its schedule runs, not a stand-in.
-    key = {"bohb": "hyperband", "bo-asha": "asha", "priorband": "hyperband"}[method]
+    key = {"bohb": "hyperband", "bo-asha": "asha", "priorband-bo": "hyperband"}[method]
     assert all(key in t.meta for t in study.trials)
     logged = [r.getMessage() for r in caplog.records if "optimizer auto runs" in r.getMessage()]
     assert logged == [f"optimizer auto runs {method}: {study.trials[0].meta['auto']['why']}"]
@@ -117,7 +118,7 @@ def test_pruning_follows_the_chosen_method() -> None:
 
 @pytest.mark.parametrize(("options", "message"), [
     ({"tpe": {}}, "auto: options for unknown methods ['tpe']; the methods are "
-                  "['bo', 'bo-asha', 'bohb', 'priorband', 'race']"),
+                  "['bo', 'bo-asha', 'bohb', 'priorband-bo', 'race']"),
     ({"bohb": {"eta": 1}}, "bohb: eta must be an integer >= 2, got 1"),
     ({"bo": {"flavour": 1}}, "auto: bo: "),
     ({"bo": 3}, "auto: options must map method names to argument mappings, got {'bo': 3}"),

@@ -247,3 +247,115 @@ def test_bad_settings_are_one_line_errors(spec: dict[str, Any], message: str) ->
     with pytest.raises(OptimizerError) as info:
         hp.make_optimizer({"name": "priorband", **spec})
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+# ---------------------------------------------------------------- PriorBand with a model
+
+
+def _model_level(study: hp.Study, before: int, need: int = 5) -> int | None:
+    """The highest budget with *need* complete trials before trial *before* (3 params + 2)."""
+    counts = Counter(t.budget for t in study.trials if t.number < before)
+    return max((b for b, n in counts.items() if n >= need), default=None)  # type: ignore[type-var]
+
+
+def test_priorband_bo_is_priorband_until_a_level_has_data() -> None:
+    band = _study(GOOD, seed=8)
+    model = _study(GOOD, "priorband-bo", seed=8)
+    for study in (band, model):
+        study.optimize(loss, n_trials=ROUND, show_progress=False)
+    first = next(t.number for t in _new(model) if _model_level(model, t.number) is not None)
+    assert first == 5  # bracket 0 starts 27 configurations at 1 epoch
+    same = [t for t in model.trials if t.number < first]
+    assert [(t.config, t.budget, t.meta) for t in same] == [
+        (t.config, t.budget, t.meta) for t in band.trials[:first]]
+    # min_points above anything the study reaches: PriorBand throughout.
+    never = _study(GOOD, {"name": "priorband-bo", "min_points": 100}, seed=8)
+    never.optimize(loss, n_trials=ROUND, show_progress=False)
+    assert [(t.config, t.budget, t.meta) for t in never.trials] == [
+        (t.config, t.budget, t.meta) for t in band.trials]
+
+
+def test_priorband_bo_gives_the_prior_and_incumbent_share_to_the_model() -> None:
+    study = _study(GOOD, "priorband-bo", seed=9)
+    study.optimize(loss, n_trials=ROUND, show_progress=False)
+    late = [t for t in _new(study) if _model_level(study, t.number) is not None]
+    assert {t.meta["priorband"]["kind"] for t in late} == {"uniform", "model"}
+    model = [t for t in late if t.meta["priorband"]["kind"] == "model"]
+    assert len(model) >= len(late) // 3
+    for trial in late:
+        level = LEVELS.index(trial.budget)
+        assert trial.meta["priorband"]["p_uniform"] == pytest.approx(1 / (1 + 3**level))
+    for trial in model:
+        trained = _model_level(study, trial.number)
+        assert trial.meta["bohb"] == {"kind": "model", "budget": trained,
+                                      "n": sum(1 for t in study.trials if t.number
+                                               < trial.number and t.budget == trained)}
+        assert trial.meta["bo"]["kind"] == "model"
+    configs = [tuple(sorted(t.config.items())) for t in _new(study)]
+    assert len(configs) == len(set(configs))
+
+
+def test_priorband_bo_keeps_a_good_prior_and_drops_a_misleading_one() -> None:
+    def near(trials: list[hp.Trial]) -> float:
+        return float(np.median([abs(t.config["x"] - 0.7) + abs(t.config["y"] - 0.2)
+                                for t in trials]))
+
+    verdicts = {}
+    for name, space in (("good", GOOD), ("misleading", MISLEADING)):
+        study = _study(space, "priorband-bo", seed=10)
+        study.optimize(loss, n_trials=ROUND, show_progress=False)
+        model = [t for t in _new(study) if t.meta["priorband"]["kind"] == "model"]
+        verdicts[name] = Counter(t.meta["priorband"]["prior"] for t in model)
+        assert near(model) < 0.2  # both end up proposing around the optimum
+        assert study.best_value < loss({"x": 0.7, "y": 0.2, "c": "a"}, 27) + 0.01
+    assert verdicts["good"]["used"] > 0.8 * sum(verdicts["good"].values())
+    assert verdicts["misleading"]["rejected"] > 0.6 * sum(verdicts["misleading"].values())
+
+
+def test_priorband_bo_without_any_prior_proposes_from_the_model() -> None:
+    study = _study(PLAIN, "priorband-bo", seed=11)
+    study.optimize(loss, n_trials=40, show_progress=False)
+    kinds = {t.meta["priorband"]["kind"] for t in _new(study)}
+    assert kinds == {"uniform", "model"}
+    assert {t.meta["priorband"]["prior"] for t in _new(study)
+            if t.meta["priorband"]["kind"] == "model"} == {None}
+
+
+def test_a_reopened_priorband_bo_study_continues_identically(tmp_path: Path) -> None:
+    whole = _study(MISLEADING, "priorband-bo", seed=12)
+    whole.optimize(loss, n_trials=50, show_progress=False)
+    url = f"sqlite:///{tmp_path / 'pbbo.db'}"
+    first = _study(MISLEADING, "priorband-bo", seed=12, storage=url, name="pbbo")
+    first.optimize(loss, n_trials=20, show_progress=False)
+    del first
+    again = hp.load_study("pbbo", storage=url)
+    again.optimize(loss, n_trials=30, show_progress=False)
+    assert [(t.config, t.budget, t.meta) for t in again.trials] == [
+        (t.config, t.budget, t.meta) for t in whole.trials]
+    assert "model" in {t.meta["priorband"]["kind"] for t in _new(again)}
+
+
+def test_priorband_bo_settings_are_described() -> None:
+    spec = {"name": "priorband-bo", "eta": 3, "brackets": [2], "mutation_rate": 0.3,
+            "mutation_std": 0.25, "min_points": 3, "bo": {"surrogate": "rf"}}
+    study = _study(GOOD, spec, seed=13)
+    assert study.optimizer.to_config() == spec
+    assert hp.make_optimizer(study.optimizer.to_config()).to_config() == spec
+    study.optimize(loss, n_trials=12, show_progress=False)
+    model = [t for t in study.trials if t.meta.get("priorband", {}).get("kind") == "model"]
+    assert model and all(t.meta["bo"]["surrogate"] == "rf" for t in model)
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"min_points": 1}, "priorband-bo: min_points must be an integer >= 2 or None, got 1"),
+    ({"bo": {"surogate": "rf"}}, "priorband-bo: bo:"),
+    ({"bo": "gp"}, "priorband-bo: bo must be a mapping"),
+    ({"mutation_rate": 2}, "priorband-bo: mutation_rate must lie in (0, 1], got 2"),
+    ({"eta": 1}, "eta must be an integer >= 2, got 1"),
+    ({"random_fraction": 0.2}, "unexpected keyword argument 'random_fraction'"),
+])
+def test_priorband_bo_bad_settings_are_one_line_errors(spec: dict[str, Any],
+                                                       message: str) -> None:
+    with pytest.raises(OptimizerError) as info:
+        hp.make_optimizer({"name": "priorband-bo", **spec})
+    assert message in str(info.value) and "\n" not in str(info.value)

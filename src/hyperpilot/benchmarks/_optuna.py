@@ -18,7 +18,9 @@ reports each value with ``trial.report`` and stops the run when ``should_prune``
 A run that goes on to the next rung continues training, so it is charged only the budget
 increment since its previous rung (the first rung costs its budget): this favours the peer,
 since the harness evaluates the higher budget afresh. The pruner's resources are the rung
-indices scaled as the budgets (``1, eta, eta^2, ...``).
+indices scaled as the budgets (``1, eta, eta^2, ...``). ``optuna-tpe-hyperband-full`` is
+the same optimizer charged as every other one here, each rung its full budget (as a
+training run that cannot continue from a checkpoint pays): the comparison at equal cost.
 """
 
 from __future__ import annotations
@@ -185,17 +187,23 @@ class OptunaHyperbandAdapter(OptimizerAdapter):
 
     Args:
         eta: the pruner's reduction factor, and the ratio of successive rung budgets.
+        continued: charge a continued run only its budget increment (else each rung its
+            full budget, and the name gets ``-full``).
 
     """
 
     name = "optuna-tpe-hyperband"
 
-    def __init__(self, eta: int = 3) -> None:
+    def __init__(self, eta: int = 3, *, continued: bool = True) -> None:
         self.eta = eta
+        self.continued = continued
+        if not continued:
+            self.name = "optuna-tpe-hyperband-full"
 
     def describe(self) -> dict[str, Any]:
-        """The sampler, the pruner and its reduction factor."""
-        return {"sampler": "TPESampler", "pruner": "HyperbandPruner", "eta": self.eta}
+        """The sampler, the pruner, its reduction factor and how rungs are charged."""
+        return {"sampler": "TPESampler", "pruner": "HyperbandPruner", "eta": self.eta,
+                "charge": "increment" if self.continued else "full"}
 
     def unsupported(self, problem: Problem) -> str | None:
         """Pruning needs a budget axis and one objective."""
@@ -225,16 +233,18 @@ class OptunaHyperbandAdapter(OptimizerAdapter):
             sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner,
             study_name=f"{problem.name}-{self.name}-{seed}",
         )
-        return _PrunedSession(study, problem, budgets, self.eta)
+        return _PrunedSession(study, problem, budgets, self.eta, self.continued)
 
 
 class _PrunedSession(_OptunaSession):
     """One Optuna trial is one training run, continued rung by rung until pruned."""
 
-    def __init__(self, study: Any, problem: Problem, budgets: list[float], eta: int) -> None:
+    def __init__(self, study: Any, problem: Problem, budgets: list[float], eta: int,
+                 continued: bool = True) -> None:
         import optuna
 
         super().__init__(study, problem)
+        self._continued = continued
         self._pruned = optuna.trial.TrialState.PRUNED
         self._budgets = budgets
         self._eta = eta
@@ -247,7 +257,7 @@ class _PrunedSession(_OptunaSession):
             self._config = super().ask().config
         self._rung += 1
         budget = self._budgets[self._rung]
-        before = self._budgets[self._rung - 1] if self._rung > 0 else 0.0
+        before = self._budgets[self._rung - 1] if self._rung > 0 and self._continued else 0.0
         return Ask(self._config, budget, cost=(budget - before) / self._high)
 
     def tell(self, values: Mapping[str, float] | None) -> None:

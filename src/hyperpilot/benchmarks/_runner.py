@@ -74,6 +74,7 @@ CRASH_MESSAGE = ("the worker process died abruptly while running this run (a cra
 PEERS: dict[str, Callable[[], OptimizerAdapter]] = {
     **{f"optuna-{kind}": functools.partial(OptunaAdapter, kind) for kind in OPTUNA_KINDS},
     OptunaHyperbandAdapter.name: OptunaHyperbandAdapter,
+    "optuna-tpe-hyperband-full": functools.partial(OptunaHyperbandAdapter, continued=False),
     **{f"smac-{kind}": functools.partial(SmacAdapter, kind) for kind in SMAC_KINDS},
 }
 """Peer optimizers by their command-line name."""

@@ -3,7 +3,11 @@
 from hyperpilot.optimizers._asha import ASHA
 from hyperpilot.optimizers._auto import AutoOptimizer
 from hyperpilot.optimizers._base import History, Optimizer, Proposal
-from hyperpilot.optimizers._bohb import ModelBasedASHA, ModelBasedHyperband
+from hyperpilot.optimizers._bohb import (
+    ModelBasedASHA,
+    ModelBasedHyperband,
+    ModelBasedPriorBand,
+)
 from hyperpilot.optimizers._hyperband import Hyperband, SuccessiveHalving
 from hyperpilot.optimizers._lhs import LatinHypercubeOptimizer
 from hyperpilot.optimizers._priorband import PriorBand
@@ -36,6 +40,7 @@ __all__ = [
     "MedianPruner",
     "ModelBasedASHA",
     "ModelBasedHyperband",
+    "ModelBasedPriorBand",
     "Optimizer",
     "PriorBand",
     "Proposal",

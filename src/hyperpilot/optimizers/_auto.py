@@ -8,8 +8,10 @@ the study has                           ``auto`` runs
 instances or seeds to evaluate on       ``race``: challengers race the incumbent on
                                         a growing number of instances (SMAC's
                                         intensification), BO proposing them
-a fidelity and priors                   ``priorband``: Hyperband whose new
-                                        configurations mix prior, incumbent and uniform
+a fidelity and priors                   ``priorband-bo``: PriorBand (new
+                                        configurations from prior, incumbent and
+                                        uniform) whose prior and incumbent share BO
+                                        proposes (πBO) once a level has data
 a fidelity and several workers          ``bo-asha``: ASHA's promotions, which never
                                         wait for a rung, with BO proposing
 a fidelity                              ``bohb``: Hyperband with BO proposing
@@ -39,8 +41,11 @@ from collections.abc import Mapping
 
 from hyperpilot.exceptions import OptimizerError
 from hyperpilot.optimizers._base import History, Optimizer, Proposal
-from hyperpilot.optimizers._bohb import ModelBasedASHA, ModelBasedHyperband
-from hyperpilot.optimizers._priorband import PriorBand
+from hyperpilot.optimizers._bohb import (
+    ModelBasedASHA,
+    ModelBasedHyperband,
+    ModelBasedPriorBand,
+)
 from hyperpilot.optimizers._racing import Racing
 from hyperpilot.optimizers.bo._bo import BayesianOptimizer
 from hyperpilot.trial._trial import Step, Trial
@@ -53,7 +58,7 @@ _METHODS: dict[str, type[Optimizer]] = {
     "bo": BayesianOptimizer,
     "bohb": ModelBasedHyperband,
     "bo-asha": ModelBasedASHA,
-    "priorband": PriorBand,
+    "priorband-bo": ModelBasedPriorBand,
     "race": Racing,
 }
 
@@ -71,7 +76,7 @@ def choose(history: History) -> tuple[str, str]:
     if fidelity is not None:
         budget = (f"a fidelity ({fidelity.name} {fidelity.min:g}..{fidelity.max:g})")
         if priors:
-            return "priorband", (f"the study has {budget} and priors {where} on "
+            return "priorband-bo", (f"the study has {budget} and priors {where} on "
                                  f"{', '.join(priors)}")
         if history.workers > 1:
             return "bo-asha", (f"the study has {budget}, no priors, and {history.workers} "
@@ -84,7 +89,7 @@ def choose(history: History) -> tuple[str, str]:
 
 
 class AutoOptimizer(Optimizer):
-    """Picks ``race``, ``priorband``, ``bo-asha``, ``bohb`` or ``bo`` (see the module doc).
+    """Picks ``race``, ``priorband-bo``, ``bo-asha``, ``bohb`` or ``bo`` (module doc).
 
     Args:
         options: keyword arguments for the chosen method, by its name, e.g.

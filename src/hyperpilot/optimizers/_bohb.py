@@ -29,10 +29,28 @@ what an uninterrupted one would have.
 **Model-based ASHA** (``"bo-asha"``) proposes ASHA's new configurations the same way and
 promotes as ASHA does, never waiting for a rung: the choice of ``optimizer="auto"`` for
 a study with a fidelity and several workers.
+
+**PriorBand with a model** (``"priorband-bo"``, Mallik et al. 2023's PriorBand+BO) starts
+as PriorBand (``_priorband.py``): while no budget level has ``min_points`` complete trials
+every new configuration comes from its mixture of prior, incumbent and uniform draws. Once
+one has, the mixture keeps its uniform weight ``p_uniform = 1 / (1 + η^r)`` for a bracket
+starting at level ``r`` (a draw from ``(seed, number)``), and the prior's and incumbent's
+share goes to the model, trained on that level as above. The model applies the priors as
+BO does (πBO: the acquisition times the prior to the power ``β / n``, ``n`` counting the
+model proposals among the trials of the level trained on; the space's priors and the
+runtime priors): a prior that the data bear out keeps pulling proposals towards
+it, one that the model's test rejects (DynaBO's test, as in BO) is left out and the
+proposal is plain BO's. Each new configuration then stores ``meta["priorband"] = {"kind":
+"uniform" | "model", "p_uniform": ..., "p_model": ...}`` (with ``"prior"``: ``"used"``,
+``"rejected"`` or ``None`` for a model proposal), the ``meta["bohb"]`` and ``meta["bo"]`` of a
+model proposal as above, and the Hyperband tag. Without any prior it is model-based
+Hyperband whose uniform share falls with the level a bracket starts at.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -43,11 +61,15 @@ from hyperpilot.exceptions import OptimizerError
 from hyperpilot.optimizers._asha import ASHA
 from hyperpilot.optimizers._base import History
 from hyperpilot.optimizers._hyperband import Hyperband, new_config
+from hyperpilot.optimizers._priorband import META_KEY as PB_KEY
+from hyperpilot.optimizers._priorband import PriorBand
 from hyperpilot.optimizers.bo._bo import BayesianOptimizer
+from hyperpilot.space._space import Config, Space
 from hyperpilot.trial._trial import Trial, TrialState
 
 META_KEY = "bohb"
 _STREAM = 0xB0B  # the random stream of the uniform-or-model draw
+_PB_STREAM = 0x9BB0  # PriorBand with a model: its uniform-or-model draw
 
 
 def _check_model(who: str, random_fraction: Any, min_points: Any, bo: Any) -> BayesianOptimizer:
@@ -92,29 +114,42 @@ class _ModelProposals:
 
     def training_level(self, history: History, levels: Sequence[float | None],
                        ) -> tuple[float | None, list[Trial], int] | None:
-        """The highest level with ``min_points`` complete trials: level, its trials, count.
+        """The highest level with ``min_points`` complete trials (see :func:`training_level`)."""
+        return training_level(history, levels, self.min_points)
 
-        Trials a user excluded are left out. None when no level has enough.
-        """
-        need = self.min_points if self.min_points is not None else len(history.space) + 2
-        excluded = history.steering.excluded
-        fidelity = history.fidelity
-        by_level: dict[int, list[Trial]] = {}
-        for trial in history.all_trials:
-            if trial.number in excluded or not trial.config:
-                continue
-            budget = trial.budget if trial.budget is not None or fidelity is None \
-                else fidelity.max
-            for i, level in enumerate(levels):
-                if level is None or (budget is not None and math.isclose(budget, level)):
-                    by_level.setdefault(i, []).append(trial)
-                    break
-        for i in range(len(levels) - 1, -1, -1):
-            trials = by_level.get(i, [])
-            n = sum(1 for t in trials if t.state == TrialState.COMPLETE and t.values)
-            if n >= need:
-                return levels[i], trials, n
-        return None
+
+def training_level(history: History, levels: Sequence[float | None], min_points: int | None,
+                   ) -> tuple[float | None, list[Trial], int] | None:
+    """The highest level with ``min_points`` complete trials: level, its trials, count.
+
+    ``min_points=None`` asks for the number of hyperparameters plus 2. Trials a user
+    excluded are left out. None when no level has enough.
+    """
+    need = min_points if min_points is not None else len(history.space) + 2
+    excluded = history.steering.excluded
+    fidelity = history.fidelity
+    by_level: dict[int, list[Trial]] = {}
+    for trial in history.all_trials:
+        if trial.number in excluded or not trial.config:
+            continue
+        budget = trial.budget if trial.budget is not None or fidelity is None \
+            else fidelity.max
+        for i, level in enumerate(levels):
+            if level is None or (budget is not None and math.isclose(budget, level)):
+                by_level.setdefault(i, []).append(trial)
+                break
+    for i in range(len(levels) - 1, -1, -1):
+        trials = by_level.get(i, [])
+        n = sum(1 for t in trials if t.state == TrialState.COMPLETE and t.values)
+        if n >= need:
+            return levels[i], trials, n
+    return None
+
+
+def without_priors(space: Space) -> Space:
+    """*space* with no prior on any hyperparameter."""
+    params = {name: dataclasses.replace(space[name], prior=None) for name in space.names}
+    return Space(params, forbidden=list(space.to_json().get("forbidden", [])))
 
 
 class ModelBasedHyperband(_ModelProposals, Hyperband):
@@ -165,3 +200,55 @@ class ModelBasedASHA(_ModelProposals, ASHA):
         self.random_fraction = random_fraction
         self.min_points = min_points
         self.bo = None if bo is None else dict(bo)
+
+
+class ModelBasedPriorBand(PriorBand):
+    """PriorBand whose prior and incumbent share goes to the BO engine once it has data.
+
+    See the module doc for the rule.
+
+    Args:
+        eta: the halving rate (see :class:`Hyperband`); also sets the mixture's weights.
+        brackets: the halvings of the brackets to cycle through (see :class:`Hyperband`).
+        mutation_rate: as for :class:`PriorBand` (incumbent sampling before the model).
+        mutation_std: as for :class:`PriorBand`.
+        min_points: as for :class:`ModelBasedHyperband`.
+        bo: as for :class:`ModelBasedHyperband` (e.g. ``{"prior_beta": 5}``).
+
+    """
+
+    name = "priorband-bo"
+
+    def __init__(self, *, eta: int = 3, brackets: Sequence[int] | None = None,
+                 mutation_rate: float = 0.5, mutation_std: float = 0.25,
+                 min_points: int | None = None, bo: Mapping[str, Any] | None = None) -> None:
+        super().__init__(eta=eta, brackets=brackets, mutation_rate=mutation_rate,
+                         mutation_std=mutation_std)
+        self._bo = _check_model(self.name, 0.0, min_points, bo)
+        self.min_points = min_points
+        self.bo = None if bo is None else dict(bo)
+
+    def sample(self, history: History, start: int, levels: Sequence[float | None],
+               ) -> tuple[Config, dict[str, Any]]:
+        """PriorBand's draw until a level has data; then uniform or the model's proposal."""
+        found = training_level(history, levels, self.min_points)
+        if found is None:
+            return super().sample(history, start, levels)
+        level, trials, n = found
+        p_uniform = 1.0 / (1.0 + float(self.eta) ** start)
+        info: dict[str, Any] = {"p_uniform": p_uniform, "p_model": 1.0 - p_uniform}
+        rng = np.random.default_rng((history.seed, history.number, _PB_STREAM))
+        if rng.random() < p_uniform:
+            return new_config(history), {PB_KEY: {"kind": "uniform", **info}}
+        proposal = self._bo.propose_from(history, trials, avoid=history.all_trials)
+        prior = proposal.meta["bo"].get("prior")
+        if proposal.meta["bo"].get("kind") != "model":
+            # The model rejected the space's prior and BO would fill its initial design with
+            # uniform points; here the schedule has its own uniform share: plain BO instead.
+            plain = copy.copy(history)
+            plain.space = without_priors(history.space)
+            proposal = self._bo.propose_from(plain, trials, avoid=history.all_trials)
+            prior = "rejected"
+        return dict(proposal.config), {
+            **proposal.meta, PB_KEY: {"kind": "model", **info, "prior": prior},
+            META_KEY: {"kind": "model", "budget": level, "n": n}}

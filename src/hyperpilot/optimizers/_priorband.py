@@ -193,7 +193,8 @@ class PriorBand(Hyperband):
                              minlength=len(levels))
         if counts.max() < self.eta:
             return False
-        spent = sum(1.0 if t.budget is None else float(t.budget) for t in history.trials)
+        full = 1.0 if history.fidelity is None else float(history.fidelity.max)
+        spent = sum(full if t.budget is None else float(t.budget) for t in history.trials)
         sizes = bracket_sizes(top, top, self.eta)
         bracket = sum(n * (1.0 if b is None else float(b)) for n, b in zip(sizes, levels,
                                                                             strict=True))

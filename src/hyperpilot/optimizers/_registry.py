@@ -16,7 +16,11 @@ from hyperpilot.exceptions import OptimizerError
 from hyperpilot.optimizers._asha import ASHA
 from hyperpilot.optimizers._auto import AutoOptimizer
 from hyperpilot.optimizers._base import Optimizer
-from hyperpilot.optimizers._bohb import ModelBasedASHA, ModelBasedHyperband
+from hyperpilot.optimizers._bohb import (
+    ModelBasedASHA,
+    ModelBasedHyperband,
+    ModelBasedPriorBand,
+)
 from hyperpilot.optimizers._hyperband import Hyperband, SuccessiveHalving
 from hyperpilot.optimizers._lhs import LatinHypercubeOptimizer
 from hyperpilot.optimizers._priorband import PriorBand
@@ -34,7 +38,8 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.name: cls
     for cls in (RandomOptimizer, SobolOptimizer, LatinHypercubeOptimizer, BayesianOptimizer,
                 GPBayesianOptimizer, RFBayesianOptimizer, SuccessiveHalving, Hyperband,
-                ModelBasedHyperband, PriorBand, ASHA, ModelBasedASHA, Racing, AutoOptimizer)
+                ModelBasedHyperband, PriorBand, ModelBasedPriorBand, ASHA, ModelBasedASHA,
+                Racing, AutoOptimizer)
 }
 
 
