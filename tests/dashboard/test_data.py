@@ -34,3 +34,17 @@ def test_a_trial_shows_its_learning_curve_and_budget(tmp_path: Path) -> None:
         assert curve["budget"] is None
         empty = client.get("/api/studies/curves/trials/2").json()["intermediate"]
         assert empty == {"step": [], "value": [], "budget": None}
+
+
+def test_a_load_never_changes_the_dicts_a_reader_holds(tmp_path: Path) -> None:
+    from hyperpilot.dashboard._data import FinishedCache
+
+    study = hp.create_study(space={"x": hp.Float(0.0, 1.0)}, seed=0,
+                            storage=f"sqlite:///{tmp_path / 'f.db'}", name="f")
+    study.optimize(lambda c: c["x"], n_trials=3, show_progress=False)
+    cache = FinishedCache(study.storage, study.id).load()
+    held = cache.values
+    assert len(held) == 3
+    study.optimize(lambda c: c["x"], n_trials=2, show_progress=False)
+    assert len(cache.load().values) == 5
+    assert len(held) == 3  # the reader's dict is the one it took

@@ -58,17 +58,28 @@ class FinishedCache:
         self.failed: dict[int, TrialResult] = {}
 
     def load(self) -> FinishedCache:
-        """Read what is new (numbers, states, values and errors only); returns itself."""
+        """Read what is new (numbers, states, values and errors only); returns itself.
+
+        New trials go into copies that then replace :attr:`values` and :attr:`failed`,
+        so a request still iterating the previous dicts in another thread never sees
+        them change.
+        """
         with self._lock:
             trials = self._storage.get_trial_results(self._study_id, min_id=self._watermark)
+            values: dict[int, dict[str, float]] = {}
+            failed: dict[int, TrialResult] = {}
             unfinished = None
             for trial in trials:  # TrialState members compare fastest by identity
                 if trial.state is TrialState.COMPLETE:
-                    self.values[trial.number] = trial.values or {}
+                    values[trial.number] = trial.values or {}
                 elif trial.state is TrialState.FAILED:
-                    self.failed[trial.number] = trial
+                    failed[trial.number] = trial
                 elif not trial.state.is_finished:
                     unfinished = trial.id if unfinished is None else min(unfinished, trial.id)
+            if values:
+                self.values = {**self.values, **values} if self.values else values
+            if failed:
+                self.failed = {**self.failed, **failed}
             if unfinished is not None:
                 self._watermark = unfinished
             elif trials:
