@@ -339,3 +339,16 @@ def test_a_yaml_run_file_with_instances_races(cli: Any, tmp_path: Path, storage:
     assert result.err.startswith("hyperpilot: error: ")
     assert result.err.endswith("bad.yaml: instance names must be unique, got 'easy' twice\n")
     assert result.err.count("\n") == 1
+
+
+def test_the_multi_fidelity_example_runs_within_its_budget(cli: Any, storage: str) -> None:
+    example = Path(__file__).parents[2] / "examples" / "tune_mlp_epochs.py"
+    result = cli("run", example, "--storage", storage, "--no-progress", "--max-budget", "30")
+    assert result.code == 0, result.err
+    assert "running 500 trials, or until this run has spent 30 epochs" in result.out
+    study = hp.load_study("tune_mlp_epochs", storage)
+    assert study.trials[0].meta["auto"]["chose"] == "bohb"
+    assert 20 < sum(t.budget for t in study.trials) <= 30
+    best = study.best_trial
+    assert f"(trial {best.number}, epochs {best.budget}, minimize)" in result.out
+    assert len(best.intermediate) == best.budget  # one reported error per epoch

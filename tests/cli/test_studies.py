@@ -67,7 +67,7 @@ def test_show_a_multi_fidelity_study_ranks_the_highest_budget_first(
     assert result.code == 0, result.err
     assert "fidelity     epochs in [1, 9]\n" in result.out
     best = study.best_trial
-    assert best.budget == 9 and f"(trial {best.number}, minimize)" in result.out
+    assert best.budget == 9 and f"(trial {best.number}, epochs 9, minimize)" in result.out
     top = result.out[result.out.index("top 2 of 14 complete trials"):].splitlines()[1:]
     assert int(_rows("\n".join(top))[1][0]) == best.number
 

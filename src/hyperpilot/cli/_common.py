@@ -271,7 +271,11 @@ def best_lines(study: Study, trials: Sequence[Trial], *, front_rows: int = 5) ->
         best = complete[0]
         objective = study.objectives[0]
         value = (best.values or {})[objective.name]
-        line = f"best {objective.name}: {fmt(value)} (trial {best.number}, {objective.direction})"
+        at = ""
+        if study.fidelity is not None and best.budget is not None:
+            at = f", {study.fidelity.name} {fmt(best.budget)}"
+        line = (f"best {objective.name}: {fmt(value)} (trial {best.number}{at}, "
+                f"{objective.direction})")
         violation = study.violation(best)
         if violation > 0:
             line += f"; no trial is feasible, this one violates the constraints by {fmt(violation)}"

@@ -145,7 +145,7 @@ def run_command(args: argparse.Namespace) -> int:
         seed=seed, load_if_exists=True, fidelity=spec.fidelity, **spec.instance_args(),
     )
     max_budget = args.max_budget if args.max_budget is not None else spec.max_budget
-    _announce(study, record, display_url(url), trials, seed, timeout)
+    _announce(study, record, display_url(url), trials, seed, timeout, max_budget)
     with search_path(spec.paths):
         study.optimize(spec.objective, total_trials=trials, timeout=timeout,
                        trial_timeout=trial_timeout, show_progress=not args.no_progress,
@@ -155,11 +155,14 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _announce(study: Study, record: StudyRecord | None, url: str, trials: int,
-              seed: int | None, timeout: float | None) -> None:
+              seed: int | None, timeout: float | None, max_budget: float | None) -> None:
     optimizer = study.optimizer.config_name()
     if record is None:
         print(f"study {study.name!r} created in {url} (optimizer {optimizer}, seed {study.seed})")
         limit = f" (starting none after {timeout:g} s)" if timeout is not None else ""
+        if max_budget is not None:
+            unit = study.fidelity.name if study.fidelity is not None else "trials"
+            limit += f", or until this run has spent {max_budget:g} {unit}"
         print(f"running {trials} trials{limit}")
         return
     finished = sum(1 for t in study.get_trials() if t.state.is_finished)
