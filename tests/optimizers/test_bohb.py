@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -75,7 +76,7 @@ def test_settings_are_described_and_checked() -> None:
                             fidelity=EPOCHS, seed=3, storage="memory")
     assert study.optimizer.to_config() == {
         "name": "bohb", "eta": 3, "brackets": None, "random_fraction": 0.0,
-        "min_points": 3, "bo": {"surrogate": "rf"}}
+        "min_points": 3, "bo": {"surrogate": "rf"}, "train_on": "highest"}
     study.optimize(proxy, n_trials=12, show_progress=False)
     kinds = [t.meta["bohb"]["kind"] for t in study.trials if "bohb" in t.meta]
     assert kinds[:3] == ["uniform"] * 3 and set(kinds[3:]) == {"model"}
@@ -88,11 +89,65 @@ def test_settings_are_described_and_checked() -> None:
     ({"min_points": 1}, "min_points must be an integer >= 2 or None, got 1"),
     ({"bo": {"surogate": "rf"}}, "bohb: bo:"),
     ({"eta": 1}, "eta must be an integer >= 2, got 1"),
+    ({"train_on": "every"}, "train_on must be 'highest' or 'all', got 'every'"),
 ])
 def test_bad_settings_are_one_line_errors(spec: dict[str, Any], message: str) -> None:
     with pytest.raises(OptimizerError, match=None) as info:
         hp.make_optimizer({"name": "bohb", **spec})
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+ALL = {"name": "bohb", "train_on": "all"}
+
+
+def test_trained_on_all_levels_the_model_learns_from_every_budget_and_proposes_at_the_top(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from hyperpilot.optimizers.bo._bo import BayesianOptimizer
+
+    augmented: list[dict[str, Any]] = []
+    propose_from = BayesianOptimizer.propose_from
+
+    def spy(self: BayesianOptimizer, history: Any, trials: Any, *, avoid: Any) -> Any:
+        proposal = propose_from(self, history, trials, avoid=avoid)
+        augmented.append(dict(proposal.config))
+        return proposal
+
+    monkeypatch.setattr(BayesianOptimizer, "propose_from", spy)
+    study = _run(ALL, 1, n_trials=36)
+    described = study.optimizer.to_config()
+    assert described["train_on"] == "all"
+    assert hp.make_optimizer(described).to_config() == described
+    first = [t for t in study.trials if t.meta["hyperband"]["rung"] == 0]
+    model = [t for t in first if t.meta["bohb"]["kind"] == "model"]
+    assert len(model) == len(augmented) >= len(first) // 3
+    # The engine saw a level column (the index of the level, 2 = 9 epochs) and always
+    # proposed at the full budget; the configuration keeps only the space's names.
+    assert {c.pop("budget_level") for c in augmented} == {2}
+    assert [t.config for t in model] == augmented
+    for trial in model:
+        assert SPACE.validate(trial.config) == trial.config
+        info = trial.meta["bohb"]
+        earlier = [t for t in study.trials if t.number < trial.number]
+        assert info["n"] == len(earlier)  # every earlier trial, at any budget
+        assert info["budgets"] == sorted({t.budget for t in earlier})
+        assert trial.meta["bo"]["kind"] == "model"
+    assert max(len(t.meta["bohb"]["budgets"]) for t in model) == 3
+    configs = [tuple(sorted(t.config.items())) for t in first]
+    assert len(configs) == len(set(configs))
+
+
+def test_trained_on_all_levels_a_reopened_study_continues_identically(tmp_path: Path) -> None:
+    whole = _run(ALL, 2, n_trials=36)
+    url = f"sqlite:///{tmp_path / 'bohb.db'}"
+    first = hp.create_study(space=SPACE, optimizer=ALL, fidelity=EPOCHS, seed=2,
+                            storage=url, name="all")
+    first.optimize(proxy, n_trials=20, show_progress=False)
+    del first
+    again = hp.load_study("all", storage=url)
+    again.optimize(proxy, n_trials=16, show_progress=False)
+    assert [(t.config, t.budget, t.meta) for t in again.trials] == [
+        (t.config, t.budget, t.meta) for t in whole.trials]
+    assert any(len(t.meta.get("bohb", {}).get("budgets", [])) > 1 for t in again.trials[20:])
 
 
 def test_model_based_asha_proposes_from_the_model_and_promotes_without_waiting() -> None:

@@ -26,6 +26,16 @@ proposal, whose ``meta["bo"]`` explains the choice as BO's does. Promotions are
 Hyperband's. Nothing else is kept in the object, so a study reopened elsewhere proposes
 what an uninterrupted one would have.
 
+With ``train_on="all"``, once a level has ``min_points`` complete trials, step 2 trains
+one model on the complete, failed and running trials of **every** level instead, the
+level an extra input: an integer column holding the level's index (0 for the lowest; the
+levels are evenly spaced in log budget). The space the model searches forbids every
+index but the full budget's, so the acquisition is scored and maximized at the full
+budget only, and every configuration already started at any budget is avoided there. The
+acquisition's incumbent is the best value at any level. The proposal stores
+``meta["bohb"] = {"kind": "model", "budgets": [...], "n": ...}``: the levels with
+complete trials and their count.
+
 **Model-based ASHA** (``"bo-asha"``) proposes ASHA's new configurations the same way and
 promotes as ASHA does, never waiting for a rung: the choice of ``optimizer="auto"`` for
 a study with a fidelity and several workers.
@@ -64,6 +74,7 @@ from hyperpilot.optimizers._hyperband import Hyperband, new_config
 from hyperpilot.optimizers._priorband import META_KEY as PB_KEY
 from hyperpilot.optimizers._priorband import PriorBand
 from hyperpilot.optimizers.bo._bo import BayesianOptimizer
+from hyperpilot.space._params import Int
 from hyperpilot.space._space import Config, Space
 from hyperpilot.trial._trial import Trial, TrialState
 
@@ -96,7 +107,10 @@ class _ModelProposals:
 
     random_fraction: float
     min_points: int | None
+    train_on: str = "highest"
     _bo: BayesianOptimizer
+    # The space with the budget column, for the space it extends and the levels (a cache).
+    _augmented: tuple[Space, tuple[float | None, ...], Space] | None = None
 
     def _new(self, history: History, levels: Sequence[float | None],
              ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -107,10 +121,58 @@ class _ModelProposals:
         found = self.training_level(history, levels)
         if found is None:
             return new_config(history), {META_KEY: {"kind": "uniform"}}
+        if self.train_on == "all" and len(levels) > 1:
+            return self._from_all_levels(history, levels)
         level, trials, n = found
         proposal = self._bo.propose_from(history, trials, avoid=history.all_trials)
         return dict(proposal.config), {**proposal.meta,
                                        META_KEY: {"kind": "model", "budget": level, "n": n}}
+
+    def _from_all_levels(self, history: History, levels: Sequence[float | None],
+                         ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The proposal of one model trained on every level, the level index an input.
+
+        The model sees each trial's configuration plus a budget column (the index of its
+        level: the levels are evenly spaced in log budget) and proposes at the full budget:
+        the space forbids every other index, so the acquisition search only ever scores
+        and returns rows at the full budget. Every configuration any trial has, at any
+        budget, is avoided at the full budget.
+        """
+        space, column = self._augmented_space(history.space, levels)
+        top = len(levels) - 1
+        trials = [dataclasses.replace(t, config={**t.config, column: i})
+                  for t, i in _by_level(history, levels)]
+        # Negative ids: the engine caches encoded rows by trial id, and a trial at a lower
+        # level is avoided at the full one.
+        avoid = [dataclasses.replace(t, id=-1 - t.id, config={**t.config, column: top})
+                 for t in history.all_trials if t.config]
+        augmented = History(space=space, objectives=history.objectives,
+                            constraints=history.constraints, number=history.number,
+                            seed=history.seed, load=lambda: trials, steering=history.steering,
+                            workers=history.workers)
+        proposal = self._bo.propose_from(augmented, trials, avoid=avoid)
+        complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
+        used = sorted({t.config[column] for t in complete})
+        return ({k: v for k, v in proposal.config.items() if k != column},
+                {**proposal.meta, META_KEY: {"kind": "model", "budgets": [
+                    levels[i] for i in used], "n": len(complete)}})
+
+    def _augmented_space(self, space: Space, levels: Sequence[float | None],
+                         ) -> tuple[Space, str]:
+        """*space* plus an integer column of level indices that forbids all but the top."""
+        column = "budget_level"
+        while column in space.names:
+            column = "_" + column
+        cached = self._augmented
+        if cached is None or cached[0] is not space or cached[1] != tuple(levels):
+            top = len(levels) - 1
+            params = {name: space[name] for name in space.names}
+            params[column] = Int(0, top)
+            forbidden = [*space.to_json().get("forbidden", []),
+                         {column: list(range(top))}]
+            cached = self._augmented = (space, tuple(levels),
+                                        Space(params, forbidden=forbidden))
+        return cached[2], column
 
     def training_level(self, history: History, levels: Sequence[float | None],
                        ) -> tuple[float | None, list[Trial], int] | None:
@@ -126,9 +188,26 @@ def training_level(history: History, levels: Sequence[float | None], min_points:
     excluded are left out. None when no level has enough.
     """
     need = min_points if min_points is not None else len(history.space) + 2
+    by_level: dict[int, list[Trial]] = {}
+    for trial, i in _by_level(history, levels):
+        by_level.setdefault(i, []).append(trial)
+    for i in range(len(levels) - 1, -1, -1):
+        trials = by_level.get(i, [])
+        n = sum(1 for t in trials if t.state == TrialState.COMPLETE and t.values)
+        if n >= need:
+            return levels[i], trials, n
+    return None
+
+
+def _by_level(history: History, levels: Sequence[float | None],
+              ) -> list[tuple[Trial, int]]:
+    """Each trial with a configuration at one of *levels*, with that level's index.
+
+    Trials a user excluded are left out; a trial without a budget is at the full budget.
+    """
     excluded = history.steering.excluded
     fidelity = history.fidelity
-    by_level: dict[int, list[Trial]] = {}
+    found: list[tuple[Trial, int]] = []
     for trial in history.all_trials:
         if trial.number in excluded or not trial.config:
             continue
@@ -136,14 +215,9 @@ def training_level(history: History, levels: Sequence[float | None], min_points:
             else fidelity.max
         for i, level in enumerate(levels):
             if level is None or (budget is not None and math.isclose(budget, level)):
-                by_level.setdefault(i, []).append(trial)
+                found.append((trial, i))
                 break
-    for i in range(len(levels) - 1, -1, -1):
-        trials = by_level.get(i, [])
-        n = sum(1 for t in trials if t.state == TrialState.COMPLETE and t.values)
-        if n >= need:
-            return levels[i], trials, n
-    return None
+    return found
 
 
 def without_priors(space: Space) -> Space:
@@ -164,6 +238,9 @@ class ModelBasedHyperband(_ModelProposals, Hyperband):
             the number of hyperparameters plus 2.
         bo: keyword arguments of the :class:`BayesianOptimizer` that proposes (e.g.
             ``{"surrogate": "rf"}``); its initial design and random fraction are not used.
+        train_on: ``"highest"``: the model learns from the highest level with
+            ``min_points`` complete trials; ``"all"``: once one level has them, from the
+            trials of every level, the level an input of the model (see the module doc).
 
     """
 
@@ -171,12 +248,16 @@ class ModelBasedHyperband(_ModelProposals, Hyperband):
 
     def __init__(self, *, eta: int = 3, brackets: Sequence[int] | None = None,
                  random_fraction: float = 1 / 3, min_points: int | None = None,
-                 bo: Mapping[str, Any] | None = None) -> None:
+                 bo: Mapping[str, Any] | None = None, train_on: str = "highest") -> None:
         super().__init__(eta=eta, brackets=brackets)
         self._bo = _check_model(self.name, random_fraction, min_points, bo)
+        if train_on not in ("highest", "all"):
+            raise OptimizerError(f"{self.name}: train_on must be 'highest' or 'all', "
+                                 f"got {train_on!r}")
         self.random_fraction = random_fraction
         self.min_points = min_points
         self.bo = None if bo is None else dict(bo)
+        self.train_on = train_on
 
 
 class ModelBasedASHA(_ModelProposals, ASHA):
