@@ -76,7 +76,8 @@ def test_settings_are_described_and_checked() -> None:
                             fidelity=EPOCHS, seed=3, storage="memory")
     assert study.optimizer.to_config() == {
         "name": "bohb", "eta": 3, "brackets": None, "random_fraction": 0.0,
-        "min_points": 3, "bo": {"surrogate": "rf"}, "train_on": "highest"}
+        "min_points": 3, "bo": {"surrogate": "rf"}, "train_on": "highest",
+        "proxy_threshold": 0.5}
     study.optimize(proxy, n_trials=12, show_progress=False)
     kinds = [t.meta["bohb"]["kind"] for t in study.trials if "bohb" in t.meta]
     assert kinds[:3] == ["uniform"] * 3 and set(kinds[3:]) == {"model"}
@@ -89,7 +90,10 @@ def test_settings_are_described_and_checked() -> None:
     ({"min_points": 1}, "min_points must be an integer >= 2 or None, got 1"),
     ({"bo": {"surogate": "rf"}}, "bohb: bo:"),
     ({"eta": 1}, "eta must be an integer >= 2, got 1"),
-    ({"train_on": "every"}, "train_on must be 'highest' or 'all', got 'every'"),
+    ({"train_on": "every"}, "train_on must be 'highest', 'all' or 'auto', got 'every'"),
+    ({"proxy_threshold": 1.5}, "proxy_threshold must lie in [-1, 1], got 1.5"),
+    ({"proxy_threshold": True}, "proxy_threshold must lie in [-1, 1], got True"),
+    ({"proxy_threshold": "high"}, "proxy_threshold must lie in [-1, 1], got 'high'"),
 ])
 def test_bad_settings_are_one_line_errors(spec: dict[str, Any], message: str) -> None:
     with pytest.raises(OptimizerError, match=None) as info:
@@ -148,6 +152,81 @@ def test_trained_on_all_levels_a_reopened_study_continues_identically(tmp_path: 
     assert [(t.config, t.budget, t.meta) for t in again.trials] == [
         (t.config, t.budget, t.meta) for t in whole.trials]
     assert any(len(t.meta.get("bohb", {}).get("budgets", [])) > 1 for t in again.trials[20:])
+
+
+AUTO = {"name": "bohb", "train_on": "auto"}
+
+
+def _bowl(config: dict[str, Any]) -> float:
+    return (config["x"] - 0.7) ** 2 + (config["y"] - 0.2) ** 2
+
+
+def _pairs(study: hp.Study, before: int) -> list[int]:
+    """Configurations complete at both levels of each consecutive pair, before a trial."""
+    at = [{tuple(sorted(t.config.items())) for t in study.trials
+           if t.number < before and t.budget == b and t.values} for b in (1, 3, 9)]
+    return [len(at[0] & at[1]), len(at[1] & at[2])]
+
+
+def _auto(objective: Any, seed: int) -> tuple[hp.Study, list[Any]]:
+    study = hp.create_study(space=SPACE, optimizer=AUTO, fidelity=EPOCHS, seed=seed,
+                            storage="memory")
+    study.optimize(objective, n_trials=44, show_progress=False)
+    model = [t for t in study.trials if t.meta.get("bohb", {}).get("kind") == "model"]
+    for trial in model:
+        info = trial.meta["bohb"]
+        # Too few promotions yet (fewer than 4 at every pair of levels): the highest level.
+        if max(_pairs(study, trial.number)) < 4:
+            assert info["agreement"] is None and info["train_on"] == "highest"
+        assert ("budgets" in info) == (info["train_on"] == "all")
+        assert ("budget" in info) == (info["train_on"] == "highest")
+    return study, model
+
+
+def test_auto_trains_on_all_levels_once_promotions_show_faithful_low_budgets() -> None:
+    # Lower budgets only shift the value: they rank configurations exactly as the top does.
+    study, model = _auto(lambda config, budget: _bowl(config) + 1 / budget, 1)
+    chosen = [(t.meta["bohb"]["train_on"], t.meta["bohb"]["agreement"]) for t in model]
+    assert chosen[0] == ("highest", None)
+    measured = [t for t in model if t.meta["bohb"]["agreement"] is not None]
+    assert measured and all(c == ("all", 1.0) for c in chosen[len(model) - len(measured):])
+    assert max(len(t.meta["bohb"]["budgets"]) for t in measured) == 3
+    described = study.optimizer.to_config()
+    assert described["train_on"] == "auto" and described["proxy_threshold"] == 0.5
+    assert hp.make_optimizer(described).to_config() == described
+
+
+def test_auto_keeps_to_the_highest_level_when_low_budgets_rank_the_other_way() -> None:
+    # Each level reverses the order of the one below it.
+    _, model = _auto(lambda config, budget: _bowl(config) * (-1) ** (budget == 3), 1)
+    measured = [t.meta["bohb"]["agreement"] for t in model
+                if t.meta["bohb"]["agreement"] is not None]
+    assert measured and set(measured) == {-1.0}
+    assert {t.meta["bohb"]["train_on"] for t in model} == {"highest"}
+
+
+def test_auto_threshold_decides_and_a_reopened_study_continues_identically(
+        tmp_path: Path) -> None:
+    # A noisy proxy agrees only in part; a threshold of -1 always trains on all levels once
+    # there is an agreement, one of 1 never does below a perfect one.
+    loose, strict = ({**AUTO, "proxy_threshold": v} for v in (-1.0, 1.0))
+    for spec, want in ((loose, "all"), (strict, "highest")):
+        study = _run(spec, 2, n_trials=44)
+        infos = [t.meta["bohb"] for t in study.trials
+                 if t.meta.get("bohb", {}).get("kind") == "model"]
+        measured = [i for i in infos if i["agreement"] is not None]
+        assert measured and all(-1.0 < i["agreement"] < 1.0 for i in measured)
+        assert {i["train_on"] for i in measured} == {want}
+    whole = _run(AUTO, 2, n_trials=44)
+    url = f"sqlite:///{tmp_path / 'auto.db'}"
+    first = hp.create_study(space=SPACE, optimizer=AUTO, fidelity=EPOCHS, seed=2,
+                            storage=url, name="auto")
+    first.optimize(proxy, n_trials=30, show_progress=False)
+    del first
+    again = hp.load_study("auto", storage=url)
+    again.optimize(proxy, n_trials=14, show_progress=False)
+    assert [(t.config, t.budget, t.meta) for t in again.trials] == [
+        (t.config, t.budget, t.meta) for t in whole.trials]
 
 
 def test_model_based_asha_proposes_from_the_model_and_promotes_without_waiting() -> None:

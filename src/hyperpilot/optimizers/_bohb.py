@@ -36,6 +36,17 @@ acquisition's incumbent is the best value at any level. The proposal stores
 ``meta["bohb"] = {"kind": "model", "budgets": [...], "n": ...}``: the levels with
 complete trials and their count.
 
+With ``train_on="auto"``, each model proposal chooses between the two from how well the
+lower budgets have ranked configurations the way the higher ones do in this study. For
+each pair of consecutive levels, the configurations with a complete trial at both (a
+promoted configuration and its source) give paired values of the first objective; a pair
+of levels with at least 4 of them and no constant side gives a Spearman rank correlation,
+and the agreement is their mean weighted by the number of configurations. An agreement of
+at least ``proxy_threshold`` trains on all levels, a lower one or none (too few
+promotions yet) on the highest. The proposal's ``meta["bohb"]`` also stores ``"train_on":
+"all" | "highest"`` and ``"agreement"`` (``None`` without one). The choice is made afresh
+from the trials at every proposal.
+
 **Model-based ASHA** (``"bo-asha"``) proposes ASHA's new configurations the same way and
 promotes as ASHA does, never waiting for a rung: the choice of ``optimizer="auto"`` for
 a study with a fidelity and several workers.
@@ -61,6 +72,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -81,6 +93,7 @@ from hyperpilot.trial._trial import Trial, TrialState
 META_KEY = "bohb"
 _STREAM = 0xB0B  # the random stream of the uniform-or-model draw
 _PB_STREAM = 0x9BB0  # PriorBand with a model: its uniform-or-model draw
+_MIN_PAIRS = 4  # configurations complete at two consecutive levels for a rank correlation
 
 
 def _check_model(who: str, random_fraction: Any, min_points: Any, bo: Any) -> BayesianOptimizer:
@@ -108,6 +121,7 @@ class _ModelProposals:
     random_fraction: float
     min_points: int | None
     train_on: str = "highest"
+    proxy_threshold: float = 0.5
     _bo: BayesianOptimizer
     # The space with the budget column, for the space it extends and the levels (a cache).
     _augmented: tuple[Space, tuple[float | None, ...], Space] | None = None
@@ -121,12 +135,19 @@ class _ModelProposals:
         found = self.training_level(history, levels)
         if found is None:
             return new_config(history), {META_KEY: {"kind": "uniform"}}
-        if self.train_on == "all" and len(levels) > 1:
-            return self._from_all_levels(history, levels)
+        train_on, choice = self.train_on, {}
+        if train_on == "auto":
+            agreement = proxy_agreement(history, levels)
+            train_on = "all" if agreement is not None and agreement >= self.proxy_threshold \
+                else "highest"
+            choice = {"train_on": train_on, "agreement": agreement}
+        if train_on == "all" and len(levels) > 1:
+            config, meta = self._from_all_levels(history, levels)
+            return config, {**meta, META_KEY: {**meta[META_KEY], **choice}}
         level, trials, n = found
         proposal = self._bo.propose_from(history, trials, avoid=history.all_trials)
-        return dict(proposal.config), {**proposal.meta,
-                                       META_KEY: {"kind": "model", "budget": level, "n": n}}
+        return dict(proposal.config), {**proposal.meta, META_KEY: {
+            "kind": "model", "budget": level, "n": n, **choice}}
 
     def _from_all_levels(self, history: History, levels: Sequence[float | None],
                          ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -199,6 +220,37 @@ def training_level(history: History, levels: Sequence[float | None], min_points:
     return None
 
 
+def proxy_agreement(history: History, levels: Sequence[float | None]) -> float | None:
+    """How well each level ranks configurations as the next one up does, in this study.
+
+    For each pair of consecutive levels, the configurations with a complete trial at both
+    give paired values of the first objective (the earliest trial of a configuration at a
+    level counts); a pair of levels with at least 4 such configurations and finite values
+    not constant on either side gives a Spearman rank correlation. Returns their mean
+    weighted by the number of configurations, or None when no pair of levels gives one.
+    """
+    from scipy.stats import spearmanr
+
+    first = history.objectives[0].name
+    at: list[dict[tuple[tuple[str, str], ...], float]] = [{} for _ in levels]
+    for trial, i in _by_level(history, levels):
+        if trial.state == TrialState.COMPLETE and trial.values and first in trial.values:
+            key = tuple(sorted((name, repr(v)) for name, v in trial.config.items()))
+            at[i].setdefault(key, float(trial.values[first]))
+    total = weight = 0.0
+    for low, high in itertools.pairwise(at):
+        shared = [key for key in low if key in high]
+        if len(shared) < _MIN_PAIRS:
+            continue
+        x = np.array([low[key] for key in shared])
+        y = np.array([high[key] for key in shared])
+        if np.ptp(x) == 0.0 or np.ptp(y) == 0.0 or not np.all(np.isfinite([x, y])):
+            continue
+        total += len(shared) * float(spearmanr(x, y).statistic)
+        weight += len(shared)
+    return total / weight if weight else None
+
+
 def _by_level(history: History, levels: Sequence[float | None],
               ) -> list[tuple[Trial, int]]:
     """Each trial with a configuration at one of *levels*, with that level's index.
@@ -240,7 +292,11 @@ class ModelBasedHyperband(_ModelProposals, Hyperband):
             ``{"surrogate": "rf"}``); its initial design and random fraction are not used.
         train_on: ``"highest"``: the model learns from the highest level with
             ``min_points`` complete trials; ``"all"``: once one level has them, from the
-            trials of every level, the level an input of the model (see the module doc).
+            trials of every level, the level an input of the model; ``"auto"``: ``"all"``
+            while the study's promotions show lower levels ranking configurations as
+            higher ones do, else ``"highest"`` (see the module doc).
+        proxy_threshold: with ``train_on="auto"``, the rank correlation between
+            consecutive levels (in [-1, 1]) from which the model trains on all levels.
 
     """
 
@@ -248,16 +304,22 @@ class ModelBasedHyperband(_ModelProposals, Hyperband):
 
     def __init__(self, *, eta: int = 3, brackets: Sequence[int] | None = None,
                  random_fraction: float = 1 / 3, min_points: int | None = None,
-                 bo: Mapping[str, Any] | None = None, train_on: str = "highest") -> None:
+                 bo: Mapping[str, Any] | None = None, train_on: str = "highest",
+                 proxy_threshold: float = 0.5) -> None:
         super().__init__(eta=eta, brackets=brackets)
         self._bo = _check_model(self.name, random_fraction, min_points, bo)
-        if train_on not in ("highest", "all"):
-            raise OptimizerError(f"{self.name}: train_on must be 'highest' or 'all', "
+        if train_on not in ("highest", "all", "auto"):
+            raise OptimizerError(f"{self.name}: train_on must be 'highest', 'all' or 'auto', "
                                  f"got {train_on!r}")
+        if (isinstance(proxy_threshold, bool) or not isinstance(proxy_threshold, (int, float))
+                or not -1.0 <= proxy_threshold <= 1.0):
+            raise OptimizerError(f"{self.name}: proxy_threshold must lie in [-1, 1], "
+                                 f"got {proxy_threshold!r}")
         self.random_fraction = random_fraction
         self.min_points = min_points
         self.bo = None if bo is None else dict(bo)
         self.train_on = train_on
+        self.proxy_threshold = proxy_threshold
 
 
 class ModelBasedASHA(_ModelProposals, ASHA):
