@@ -8,8 +8,6 @@ them locally, failing in CI), against uvicorn serving the app on a free loopback
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,6 @@ from typing import Any
 import pytest
 
 import hyperpilot as hp
-from hyperpilot.dashboard import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,45 +39,19 @@ def url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def server(url: str) -> Iterator[str]:
+def server(url: str, serve: Any) -> Iterator[str]:
     """The dashboard over *url*, served by uvicorn in a thread; its base address."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    served = uvicorn.Server(uvicorn.Config(create_app(url), log_level="warning"))
-    thread = threading.Thread(target=served.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if served.started:
-            break
-        thread.join(0.05)
-    assert served.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        served.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve(url) as address:
+        yield address
 
 
 @pytest.fixture
-def page(server: str, chromium: str) -> Iterator[tuple[Any, list[str]]]:
+def page(server: str, chromium: str, open_page: Any) -> Iterator[tuple[Any, list[str]]]:
     """A Chromium page and the console errors it logs."""
-    from playwright.sync_api import sync_playwright
-
     errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium)
-        try:
-            tab = browser.new_page(viewport={"width": 1300, "height": 900})
-            tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            tab.on("pageerror", lambda exc: errors.append(str(exc)))
-            yield tab, errors
-            tab.wait_for_timeout(300)  # let late errors arrive
-        finally:
-            browser.close()
+    with open_page(chromium, errors) as tab:
+        yield tab, errors
+        tab.wait_for_timeout(300)  # let late errors arrive
 
 
 def test_the_interaction_graph_loads_the_partial_dependence_of_a_pair(

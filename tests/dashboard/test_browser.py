@@ -8,40 +8,19 @@ them locally, failing in CI), against uvicorn serving the app on a free loopback
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import hyperpilot as hp
-from hyperpilot.dashboard import create_app
 
 
 @pytest.fixture
-def server(db: str) -> Iterator[str]:
+def server(db: str, serve: Any) -> Iterator[str]:
     """The dashboard over *db*, served by uvicorn in a thread; its base address."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
-    served = uvicorn.Server(config)
-    thread = threading.Thread(target=served.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if served.started:
-            break
-        thread.join(0.05)
-    assert served.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        served.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve(db) as address:
+        yield address
 
 
 def _numbers(page: Any) -> list[int]:
@@ -52,19 +31,13 @@ def _numbers(page: Any) -> list[int]:
 @pytest.mark.browser
 @pytest.mark.slow
 def test_pages_render_page_sort_filter_and_steer_without_errors(
-        server: str, db: str, chromium: str) -> None:
-    from playwright.sync_api import sync_playwright
-
+        server: str, db: str, chromium: str, open_page: Any) -> None:
     study = hp.load_study("toy", db)
     trials = study.trials
     best = min((t for t in trials if t.values), key=lambda t: t.values["value"])  # type: ignore[index]
     errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium)
+    with open_page(chromium, errors) as page:
         try:
-            page = browser.new_page(viewport={"width": 1300, "height": 900})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
 
             # the studies list, then a study's overview through its link
             page.goto(server + "/")
@@ -120,7 +93,6 @@ def test_pages_render_page_sort_filter_and_steer_without_errors(
             page.wait_for_selector("#events tr[data-kind='set_prior'][data-origin='dashboard']")
             page.wait_for_timeout(300)  # let late errors arrive
         finally:
-            browser.close()
             study.storage.close()
     assert errors == []
 
@@ -128,17 +100,11 @@ def test_pages_render_page_sort_filter_and_steer_without_errors(
 @pytest.mark.browser
 @pytest.mark.slow
 def test_analysis_view_and_steering_forms_render_without_errors(
-        server: str, db: str, chromium: str) -> None:
-    from playwright.sync_api import sync_playwright
-
+        server: str, db: str, chromium: str, open_page: Any) -> None:
     errors: list[str] = []
     study = hp.load_study("toy", db)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium)
+    with open_page(chromium, errors) as page:
         try:
-            page = browser.new_page(viewport={"width": 1300, "height": 900})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
 
             # an importance view, computed in the background, drawn with its trust line
             page.goto(server + "/study/toy/analysis")
@@ -170,6 +136,5 @@ def test_analysis_view_and_steering_forms_render_without_errors(
                 ("restore_range", "dashboard", {"name": "x"})]
             page.wait_for_timeout(300)  # let late errors arrive
         finally:
-            browser.close()
             study.storage.close()
     assert errors == []

@@ -7,14 +7,10 @@ serving the app on a free loopback port.
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from hyperpilot.dashboard import create_app
 
 # Records, in order, each fetch the page makes and the moment plotly.js defines Plotly.
 TRACE = """
@@ -31,27 +27,10 @@ Object.defineProperty(window, "Plotly", { configurable: true, get: () => plotly,
 
 
 @pytest.fixture
-def server(db: str) -> Iterator[str]:
+def server(db: str, serve: Any) -> Iterator[str]:
     """The dashboard over *db*, served by uvicorn in a thread; its base address."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    served = uvicorn.Server(uvicorn.Config(create_app(db), log_level="warning"))
-    thread = threading.Thread(target=served.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if served.started:
-            break
-        thread.join(0.05)
-    assert served.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        served.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve(db) as address:
+        yield address
 
 
 @pytest.fixture

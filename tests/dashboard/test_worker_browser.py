@@ -12,10 +12,8 @@ trial; every wait polls the storage or the page with a timeout.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,7 +24,6 @@ from typing import Any
 import pytest
 
 import hyperpilot as hp
-from hyperpilot.dashboard import create_app
 from hyperpilot.trial._trial import Trial, TrialState
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
@@ -68,27 +65,6 @@ def _wait(condition: Callable[[], Any], timeout: float, what: str) -> Any:
         time.sleep(0.02)
 
 
-@contextmanager
-def _serve(url: str) -> Iterator[str]:
-    """The dashboard over *url*, served by uvicorn in a thread on a free loopback port."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning")
-    served = uvicorn.Server(config)
-    thread = threading.Thread(target=served.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        _wait(lambda: served.started, 10.0, "uvicorn to start")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        served.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
 @dataclass
 class Setup:
     """A study, the dashboard over it, a worker on it and the file that holds the worker."""
@@ -106,7 +82,7 @@ class Setup:
 
 
 @contextmanager
-def _setup(tmp_path: Path, optimizer: Any) -> Iterator[Setup]:
+def _setup(tmp_path: Path, optimizer: Any, serve: Any) -> Iterator[Setup]:
     url = f"sqlite:///{tmp_path / 'steer.db'}"
     study = hp.create_study(name="live", storage=url, space=SPACE, optimizer=optimizer, seed=4)
     script = tmp_path / "worker.py"
@@ -116,7 +92,7 @@ def _setup(tmp_path: Path, optimizer: Any) -> Iterator[Setup]:
         [sys.executable, str(script), url, "live", str(hold)], stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
     try:
-        with _serve(url) as base:
+        with serve(url) as base:
             yield Setup(study, base, hold, worker)
     finally:
         hold.unlink(missing_ok=True)
@@ -128,29 +104,20 @@ def _setup(tmp_path: Path, optimizer: Any) -> Iterator[Setup]:
 
 
 @contextmanager
-def _page(chromium: str, url: str) -> Iterator[Any]:
+def _page(open_page: Any, chromium: str, url: str) -> Iterator[Any]:
     """An overview page in headless Chromium; fails the test on any console error."""
-    from playwright.sync_api import sync_playwright
-
     errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium)
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 900})
-            page.set_default_timeout(10_000)
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(url)
-            page.wait_for_selector("#status")
-            yield page
-        finally:
-            browser.close()
+    with open_page(chromium, errors) as page:
+        page.set_default_timeout(10_000)
+        page.goto(url)
+        page.wait_for_selector("#status")
+        yield page
     assert errors == []
 
 
 def test_a_pause_in_the_page_stops_the_worker_and_a_resume_lets_it_go_on(
-        tmp_path: Path, chromium: str) -> None:
-    with _setup(tmp_path, "random") as s, _page(chromium, s.base + "/study/live") as page:
+        tmp_path: Path, chromium: str, serve: Any, open_page: Any) -> None:
+    with _setup(tmp_path, "random", serve) as s, _page(open_page, chromium, s.base + "/study/live") as page:
         _wait(lambda: len(s.finished()) >= 3, 10.0, "the worker's first trials")
         page.click("#btn-pause")
         page.wait_for_selector("#status:text-is('paused')")
@@ -170,8 +137,8 @@ def test_a_pause_in_the_page_stops_the_worker_and_a_resume_lets_it_go_on(
 
 
 def test_a_configuration_queued_in_the_page_is_the_next_trial_the_worker_evaluates(
-        tmp_path: Path, chromium: str) -> None:
-    with _setup(tmp_path, "random") as s, _page(chromium, s.base + "/study/live") as page:
+        tmp_path: Path, chromium: str, serve: Any, open_page: Any) -> None:
+    with _setup(tmp_path, "random", serve) as s, _page(open_page, chromium, s.base + "/study/live") as page:
         _wait(lambda: len(s.finished()) >= 2, 10.0, "the worker's first trials")
         s.hold.touch()  # keep the worker inside its current trial
         inside = _wait(lambda: [t for t in s.trials() if t.state == TrialState.RUNNING],
@@ -198,9 +165,9 @@ def test_a_configuration_queued_in_the_page_is_the_next_trial_the_worker_evaluat
 
 
 def test_a_prior_set_in_the_page_is_an_event_and_the_workers_proposals_follow_it(
-        tmp_path: Path, chromium: str) -> None:
+        tmp_path: Path, chromium: str, serve: Any, open_page: Any) -> None:
     optimizer = hp.BayesianOptimizer(n_trials=40, n_initial=5)
-    with _setup(tmp_path, optimizer) as s, _page(chromium, s.base + "/study/live") as page:
+    with _setup(tmp_path, optimizer, serve) as s, _page(open_page, chromium, s.base + "/study/live") as page:
         _wait(lambda: len(s.finished()) >= 7, 60.0, "the worker's first trials")
         # focus stays in the form, so the live updates do not redraw it under us
         page.focus("#prior-form select[name='name']")

@@ -129,7 +129,7 @@ class AutoOptimizer(Optimizer):
 
         The one its earliest trials record, else the rule's choice now.
         """
-        for trial in sorted(history.all_trials, key=lambda t: t.number):
+        for trial in history.all_trials:  # oldest first: normally the first one answers
             tag = trial.meta.get(META_KEY) if trial.meta else None
             if isinstance(tag, Mapping) and isinstance(tag.get("chose"), str):
                 return tag["chose"], str(tag.get("why", ""))
